@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './20261122T0000_initial.ts';
+
+/**
+ * Every migration, by name, in order. A static list (not a directory scan) so that the migrator
+ * works the same under tsx, vitest and a bundler.
+ */
+export const migrations: Record<string, Migration> = {
+  '20261122T0000_initial': initial,
+};

@@ -1,0 +1,43 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Database } from './types.ts';
+
+// Keep `date` columns as 'YYYY-MM-DD' strings: a business date has no time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
+export type DatabaseOptions = {
+  connectionString: string;
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+};
+
+/**
+ * A pg pool whose failures are answers, not crashes: idle-client errors (a Postgres restart) are
+ * logged and the client discarded; timeouts bound every wait, so requests fail fast with a 503.
+ */
+export function createPool(options: DatabaseOptions, log: Pick<Logger, 'warn'>): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    idle_in_transaction_session_timeout: 60_000,
+    application_name: options.applicationName ?? 'kindred',
+  });
+  pool.on('error', (error) => {
+    log.warn(
+      { err: { message: error.message, code: (error as { code?: string }).code } },
+      'postgres idle client error',
+    );
+  });
+  return pool;
+}
+
+export type Db = Kysely<Database>;
+
+export function createDb(pool: pg.Pool): Db {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
