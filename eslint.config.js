@@ -8,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -25,11 +28,25 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'pg', 'ioredis', 'bullmq', 'fastify', 'kysely', '../../db/*', '../../modules/*'] },
+        {
+          patterns: [
+            'node:*',
+            'pg',
+            'ioredis',
+            'bullmq',
+            'fastify',
+            'kysely',
+            '../../db/*',
+            '../../modules/*',
+          ],
+        },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'No clock in core/.' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'No clock in core/.',
+        },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clock in core/.' },
       ],
     },

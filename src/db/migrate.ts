@@ -37,7 +37,9 @@ export async function migrateToLatest(connectionString: string): Promise<Migrati
     });
     const result = await migrator.migrateToLatest();
     if (result.error !== undefined) {
-      throw result.error instanceof Error ? result.error : new Error(String(result.error));
+      throw result.error instanceof Error
+        ? result.error
+        : new Error('migration failed', { cause: result.error });
     }
     return result;
   } finally {
