@@ -24,6 +24,8 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Key of the audit log's pseudonyms; derived from JWT_SECRET when unset. */
+    AUDIT_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ISSUER: z.string().min(1).default('kindred'),
     JWT_AUDIENCE: z.string().min(1).default('kindred-api'),
     MATCH_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('Asia/Shanghai'),

@@ -5,8 +5,11 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
-/** bigint columns come back from pg as strings (their range exceeds a JS number). */
-type Id = ColumnType<string, string | number | bigint, never>;
+/**
+ * bigint columns come back from pg as strings (their range exceeds a JS number). Identity columns:
+ * optional on insert, never updated. (`Generated<ColumnType<…>>` would nest and select as an object.)
+ */
+type Id = ColumnType<string, string | number | bigint | undefined, never>;
 type RefId = ColumnType<string, string | number | bigint, string | number | bigint>;
 
 export type Gender = 'woman' | 'man' | 'nonbinary';
@@ -15,7 +18,7 @@ export type RunStatus =
   'pending' | 'preparing' | 'scoring' | 'pairing' | 'publishing' | 'published' | 'failed';
 
 export interface UsersTable {
-  id: Generated<Id>;
+  id: Id;
   external_id: string;
   verified: Generated<boolean>;
   trusted: Generated<boolean>;
@@ -40,7 +43,7 @@ export interface ProfilesTable {
 }
 
 export interface ConsentEventsTable {
-  id: Generated<Id>;
+  id: Id;
   user_id: RefId;
   purpose: ConsentPurpose;
   action: 'grant' | 'withdraw';
@@ -49,7 +52,7 @@ export interface ConsentEventsTable {
 }
 
 export interface MerchantsTable {
-  id: Generated<Id>;
+  id: Id;
   external_id: string;
   name: string;
   category: string;
@@ -60,7 +63,7 @@ export interface MerchantsTable {
 }
 
 export interface ApiClientsTable {
-  id: Generated<Id>;
+  id: Id;
   name: string;
   key_hash: Buffer;
   key_prefix: string;
@@ -98,7 +101,7 @@ export interface IdempotencyRecordsTable {
 }
 
 export interface WeightSetsTable {
-  id: Generated<Id>;
+  id: Id;
   name: string;
   version: number;
   parent_id: RefId | null;
@@ -109,14 +112,14 @@ export interface WeightSetsTable {
 }
 
 export interface WeightSetActivationsTable {
-  id: Generated<Id>;
+  id: Id;
   weight_set_id: RefId;
   activated_by: string;
   activated_at: CreatedAt;
 }
 
 export interface ScoringRunsTable {
-  id: Generated<Id>;
+  id: Id;
   business_date: ColumnType<string, string, never>;
   status: RunStatus;
   weight_set_id: RefId;
@@ -169,7 +172,7 @@ export interface DecisionsTable {
 }
 
 export interface GuessesTable {
-  id: Generated<Id>;
+  id: Id;
   match_id: string;
   user_id: RefId;
   merchant_id: RefId;
@@ -190,7 +193,7 @@ export interface BlocksTable {
 }
 
 export interface ReportsTable {
-  id: Generated<Id>;
+  id: Id;
   reporter_id: RefId;
   reported_id: RefId;
   match_id: string;
@@ -200,7 +203,7 @@ export interface ReportsTable {
 }
 
 export interface AuditLogTable {
-  id: Generated<Id>;
+  id: Id;
   at: CreatedAt;
   actor: string;
   action: string;
