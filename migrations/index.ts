@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './20261122T0000_initial.ts';
+import * as pipeline from './20261122T0100_pipeline.ts';
 
 /**
  * Every migration, by name, in order. A static list (not a directory scan) so that the migrator
@@ -7,4 +8,5 @@ import * as initial from './20261122T0000_initial.ts';
  */
 export const migrations: Record<string, Migration> = {
   '20261122T0000_initial': initial,
+  '20261122T0100_pipeline': pipeline,
 };
