@@ -1,0 +1,42 @@
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+import type { QueueName } from './names.ts';
+
+/** Payloads hold run ids, dates and shard numbers only: never a user id or any personal data. */
+const RunId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'a run id');
+const BusinessDate = z.iso.date();
+const Attempt = z.int().min(1).max(1000);
+
+export const NightlyPayload = z.strictObject({});
+export const PreparePayload = z.strictObject({ runId: RunId, date: BusinessDate, attempt: Attempt });
+export const ScorePayload = z.strictObject({
+  runId: RunId,
+  date: BusinessDate,
+  attempt: Attempt,
+  shard: z.int().min(0).max(10_000),
+});
+export const PairPayload = PreparePayload;
+export const PublishPayload = PreparePayload;
+
+export const PAYLOADS = {
+  nightly: NightlyPayload,
+  prepare: PreparePayload,
+  score: ScorePayload,
+  pair: PairPayload,
+  publish: PublishPayload,
+} as const satisfies Record<QueueName, z.ZodType>;
+
+export type PayloadOf<Q extends QueueName> = z.infer<(typeof PAYLOADS)[Q]>;
+export type StagePayload = z.infer<typeof PreparePayload>;
+export type ScoreJobPayload = z.infer<typeof ScorePayload>;
+
+/** Validates a payload on the consuming side; a bad payload will never succeed, so no retry. */
+export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): PayloadOf<Q> {
+  const result = PAYLOADS[queue].safeParse(data);
+  if (!result.success) {
+    throw new UnrecoverableError(
+      `invalid ${queue} payload: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return result.data as PayloadOf<Q>;
+}

@@ -1,0 +1,99 @@
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createQueueConnection, type QueueConfig } from './connection.ts';
+import { jobId, QUEUE, QUEUE_NAMES, type QueueName } from './names.ts';
+import { PAYLOADS, type PayloadOf, type StagePayload } from './payloads.ts';
+
+/**
+ * Retries ride out a Postgres or Redis restart (1 s, 2 s, 4 s … 64 s); completed and failed jobs
+ * are kept a week so that a duplicate add with the same deterministic id stays a no-op.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 7 * 86_400, count: 10_000 },
+  removeOnFail: { age: 30 * 86_400 },
+};
+
+export type PipelineQueues = {
+  connection: Redis;
+  queues: { [Q in QueueName]: Queue };
+  flow: FlowProducer;
+  /** Adds the prepare job of a run (a no-op when the job already exists). */
+  enqueuePrepare: (payload: StagePayload) => Promise<void>;
+  /**
+   * Adds the flow publish ← pair ← score shards of a run. A no-op when its publish job already
+   * exists: the flow is added atomically, so the children exist too.
+   */
+  enqueueFlow: (payload: StagePayload, shards: number) => Promise<void>;
+  /** Whether any worker is connected to the stage queues. */
+  hasWorkers: () => Promise<boolean>;
+  close: () => Promise<void>;
+};
+
+function validated<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): PayloadOf<Q> {
+  return PAYLOADS[queue].parse(data) as PayloadOf<Q>;
+}
+
+export function createPipelineQueues(
+  config: QueueConfig,
+  log: Pick<Logger, 'warn'>,
+  role: 'worker' | 'producer' = 'producer',
+): PipelineQueues {
+  const connection = createQueueConnection(config, log, role);
+  const common = { connection, prefix: config.QUEUE_PREFIX };
+  const queues = Object.fromEntries(
+    QUEUE_NAMES.map((name) => [name, new Queue(name, { ...common, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
+  ) as { [Q in QueueName]: Queue };
+  const flow = new FlowProducer(common);
+
+  return {
+    connection,
+    queues,
+    flow,
+    async enqueuePrepare(payload) {
+      const data = validated(QUEUE.prepare, payload);
+      await queues.prepare.add(QUEUE.prepare, data, {
+        ...DEFAULT_JOB_OPTIONS,
+        jobId: jobId.prepare(data.date, data.attempt),
+      });
+    },
+    async enqueueFlow(payload, shards) {
+      const data = validated(QUEUE.publish, payload);
+      const publishId = jobId.publish(data.date, data.attempt);
+      if ((await queues.publish.getJob(publishId)) !== undefined) return;
+      const child = { ...DEFAULT_JOB_OPTIONS, failParentOnFailure: true };
+      await flow.add({
+        name: QUEUE.publish,
+        queueName: QUEUE.publish,
+        data,
+        opts: { ...DEFAULT_JOB_OPTIONS, jobId: publishId },
+        children: [
+          {
+            name: QUEUE.pair,
+            queueName: QUEUE.pair,
+            data: validated(QUEUE.pair, data),
+            opts: { ...child, jobId: jobId.pair(data.date, data.attempt) },
+            children: Array.from({ length: shards }, (_, shard) => ({
+              name: QUEUE.score,
+              queueName: QUEUE.score,
+              data: validated(QUEUE.score, { ...data, shard }),
+              opts: { ...child, jobId: jobId.score(data.date, shard, data.attempt) },
+            })),
+          },
+        ],
+      });
+    },
+    async hasWorkers() {
+      const counts = await Promise.all(
+        (['prepare', 'score', 'pair', 'publish'] as const).map((q) => queues[q].getWorkersCount()),
+      );
+      return counts.every((n) => n > 0);
+    },
+    async close() {
+      await Promise.allSettled([...Object.values(queues).map((q) => q.close()), flow.close()]);
+      connection.disconnect();
+    },
+  };
+}
