@@ -19,7 +19,8 @@ export type IngestRequest = {
   batch: TransactionBatch;
 };
 
-export type IngestResponse = { status: number; body: IngestResult; replayed: boolean };
+/** Only successes are stored for replay, so a response is always a 200. */
+export type IngestResponse = { body: IngestResult; replayed: boolean };
 
 export function createTransactionService({ transactions, idempotency, clock, log }: Deps) {
   return {
@@ -52,9 +53,11 @@ export function createTransactionService({ transactions, idempotency, clock, log
           return { status: 200, body: result, stored };
         },
       );
+      if (!outcome.replayed) return { body: outcome.body as IngestResult, replayed: false };
       // A replayed body comes back from jsonb: check it still has the shape the contract promises.
-      const body = outcome.replayed ? IngestResult.parse(outcome.body) : (outcome.body as IngestResult);
-      return { status: outcome.status, body, replayed: outcome.replayed };
+      if (outcome.status !== 200)
+        throw new Error(`stored ingest response has status ${String(outcome.status)}`);
+      return { body: IngestResult.parse(outcome.body), replayed: true };
     },
   };
 }
