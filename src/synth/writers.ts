@@ -1,29 +1,39 @@
 /**
- * Output files of the generator. Rows are appended to a chunk of a few megabytes that is written
+ * Output files of the generator. Rows are copied into a buffer of a few megabytes that is written
  * with one system call when full: no per-row write, and never a whole file in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
-const CHUNK_CHARS = 4 << 20;
+const CHUNK_BYTES = 8 << 20;
 
 export class ChunkWriter {
   private readonly fd: number;
-  private chunk = '';
+  private readonly chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   bytes = 0;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
   }
 
+  /** Appends text (a few rows at a time); copied at once, so no long-lived strings pile up. */
   write(text: string): void {
-    this.chunk += text;
-    if (this.chunk.length >= CHUNK_CHARS) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.used + 3 * text.length > CHUNK_BYTES) {
+      this.flush();
+      if (3 * text.length > CHUNK_BYTES) {
+        this.bytes += writeSync(this.fd, text);
+        return;
+      }
+    }
+    this.used += this.chunk.write(text, this.used, 'utf8');
   }
 
   flush(): void {
-    if (this.chunk.length === 0) return;
-    this.bytes += writeSync(this.fd, this.chunk);
-    this.chunk = '';
+    let off = 0;
+    while (off < this.used) off += writeSync(this.fd, this.chunk, off, this.used - off);
+    this.bytes += this.used;
+    this.used = 0;
   }
 
   close(): void {
