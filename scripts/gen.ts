@@ -11,8 +11,12 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { DEFAULT_END_DATE, generate } from '../src/synth/generate.ts';
 
-const USAGE =
-  'usage: npm run gen -- --users N --seed S --out DIR [--days 30] [--end-date YYYY-MM-DD] [--no-transactions]';
+const USAGE = [
+  'usage: npm run gen -- --users N --seed S --out DIR [--days 30] [--end-date YYYY-MM-DD] [--no-transactions]',
+  `  --end-date   last day of the window, a calendar date in Asia/Shanghai (default ${DEFAULT_END_DATE}, fixed`,
+  '               so that the same arguments always give the same files)',
+  '  --no-transactions   skip transactions.csv (about 90 rows, 4 kB, per user)',
+].join('\n');
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
