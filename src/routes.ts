@@ -8,6 +8,10 @@ import { merchantServiceFrom } from './modules/merchants/merchants.module.ts';
 import { merchantRoutes } from './modules/merchants/merchants.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { createHealthService } from './modules/health/health.service.ts';
+import { consentsRoutes } from './modules/consents/consents.routes.ts';
+import { meRoutes } from './modules/me/me.routes.ts';
+import { profileRoutes } from './modules/profile/profile.routes.ts';
+import { createUserServices } from './modules/users/user-services.ts';
 
 /**
  * The one place where feature routes are mounted: each with an explicit prefix and the services
@@ -15,6 +19,10 @@ import { createHealthService } from './modules/health/health.service.ts';
  */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(healthRoutes, { prefix: '/health', healthService: createHealthService(deps) });
+  const userServices = createUserServices(deps);
+  await app.register(profileRoutes, { prefix: '/v1/me/profile', ...userServices });
+  await app.register(consentsRoutes, { prefix: '/v1/me/consents', ...userServices });
+  await app.register(meRoutes, { prefix: '/v1/me', ...userServices });
   await app.register(merchantRoutes, { prefix: '/v1/merchants', merchantService: merchantServiceFrom(deps) });
   await app.register(transactionRoutes, {
     prefix: '/v1/transactions',

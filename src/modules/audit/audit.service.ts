@@ -11,15 +11,16 @@ import type { AuditRepository } from './audit.repository.ts';
 export type AuditParty = { kind: 'user' | 'staff' | 'client'; id: string } | { kind: 'system' };
 
 /**
- * Details hold counts, flags and codes only: keys are snake_case, strings are short lowercase
- * codes. Free text (a name, a note, an email) fails this schema, so it cannot reach the log.
+ * Details hold counts, flags and codes only: keys are snake_case, strings are short codes with no
+ * spaces or `@`. Free text (a full name, a note, an email) fails this schema, so it cannot reach
+ * the log; callers still pass codes only (a purpose, a policy version, a reason).
  */
 export const AuditDetails = z.record(
   z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
   z.union([
     z.number().finite(),
     z.boolean(),
-    z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,63}$/, 'must be a short lowercase code'),
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be a short code (no spaces, no @)'),
   ]),
 );
 export type AuditDetails = z.infer<typeof AuditDetails>;

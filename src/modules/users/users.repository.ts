@@ -110,6 +110,27 @@ export function createUsersRepository(db: Kysely<Database>) {
       );
     },
 
+    /**
+     * Locks the user row until the end of the transaction: consent changes, withdrawal and erasure
+     * of one user run one at a time. Ingest takes `lockShare` on the same rows, so a transaction
+     * is never stored after the withdrawal that should have refused it.
+     */
+    async lockForUpdate(userId: string): Promise<void> {
+      await db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+    },
+
+    /** Share-locks user rows (in id order, so that concurrent batches cannot deadlock). */
+    async lockShare(userIds: readonly string[]): Promise<void> {
+      if (userIds.length === 0) return;
+      await db
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', sql<string>`any(${[...new Set(userIds)]}::bigint[])`)
+        .orderBy('id')
+        .forShare()
+        .execute();
+    },
+
     /** Deletes the user row; the foreign keys cascade to every table keyed by the user. */
     async deleteById(userId: string): Promise<boolean> {
       const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
