@@ -139,9 +139,9 @@ export function generate(opts: GenerateOptions): GenerateResult {
     meanMerchants: MODEL.meanMerchants,
   });
   const df = new Int32Array(cat.merchants.length + 1);
-  const agg = new ChunkWriter(join(opts.outDir, 'agg.tsv'));
+  const agg = new ChunkWriter(join(opts.outDir, 'agg.tsv'), true);
   agg.write('user_id\tmerchant_id\tvisits\tlast_visit_day\n');
-  const tx = opts.transactions ? new ChunkWriter(join(opts.outDir, 'transactions.csv')) : undefined;
+  const tx = opts.transactions ? new ChunkWriter(join(opts.outDir, 'transactions.csv'), true) : undefined;
   tx?.write('transaction_id,user_id,merchant_id,amount_cents,currency,occurred_at\n');
   const stamp = new TimestampFormatter(firstDayMs, opts.days, TIMEZONE_OFFSET_MINUTES);
   let aggRows = 0;
