@@ -37,6 +37,10 @@ const EnvSchema = z
     WORKER_CONCURRENCY: positiveInt(1),
     NIGHTLY_CRON: z.string().min(1).default('0 3 * * *'),
     QUEUE_PREFIX: z.string().min(1).default('{kindred}'),
+    /** How often a worker re-enqueues unfinished runs from Postgres (after a Redis loss). */
+    RECONCILE_INTERVAL_MS: positiveInt(30_000),
+    /** BullMQ job lock: a killed worker's job is taken over once it expires. */
+    WORKER_LOCK_MS: positiveInt(30_000),
     RATE_LIMIT_MAX: positiveInt(600),
     BODY_LIMIT_BYTES: positiveInt(8 * 1024 * 1024),
     PG_POOL_MAX: positiveInt(10),

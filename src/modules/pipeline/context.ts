@@ -1,0 +1,69 @@
+import type { Job } from 'bullmq';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/database.ts';
+import type { PipelineQueues } from '../../queue/producers.ts';
+import { createRunsRepository, type RunRecord, type RunsRepository } from '../runs/runs.repository.ts';
+import { attemptOf } from '../runs/runs.service.ts';
+import { createPipelineRepository, type PipelineRepository } from './pipeline.repository.ts';
+
+export type PipelineConfig = Pick<
+  Config,
+  | 'MATCH_TIMEZONE'
+  | 'SCORE_SHARDS'
+  | 'SCORE_THREADS'
+  | 'WORKER_CONCURRENCY'
+  | 'NIGHTLY_CRON'
+  | 'REDIS_URL'
+  | 'QUEUE_PREFIX'
+>;
+
+/** What every stage processor needs; built once per worker process. */
+export type PipelineContext = {
+  config: PipelineConfig;
+  log: Logger;
+  runs: RunsRepository;
+  pipeline: PipelineRepository;
+  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+};
+
+export function createPipelineContext(deps: {
+  config: PipelineConfig;
+  log: Logger;
+  db: Db;
+  pool: pg.Pool;
+  clock?: Clock;
+  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+}): PipelineContext {
+  return {
+    config: deps.config,
+    log: deps.log,
+    runs: createRunsRepository(deps.db),
+    pipeline: createPipelineRepository(deps.db, deps.pool),
+    queues: deps.queues,
+  };
+}
+
+/** The run a job belongs to, or undefined when the job is stale (another attempt, or gone). */
+export async function runOfJob(
+  ctx: PipelineContext,
+  payload: { runId: string; date: string; attempt: number },
+): Promise<RunRecord | undefined> {
+  const run = await ctx.runs.findById(payload.runId);
+  if (run === undefined || run.date !== payload.date || attemptOf(run) !== payload.attempt) return undefined;
+  return run;
+}
+
+/** The shard count a run was prepared with. */
+export const shardsOf = (run: RunRecord, fallback: number): number => {
+  const prepare = run.stages['prepare'] as { shards?: unknown } | undefined;
+  const n = prepare?.shards;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : fallback;
+};
+
+export const seconds = (startMs: number): number => Math.round((performance.now() - startMs) / 10) / 100;
+
+export type StageResult = { skipped?: string } & Record<string, unknown>;
+export type StageJob = Pick<Job, 'data' | 'updateProgress' | 'id'>;

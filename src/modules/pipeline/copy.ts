@@ -1,0 +1,114 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+
+/**
+ * COPY helpers: bulk reads and writes of the pipeline move arrays of numbers, for which COPY's
+ * text format is several times faster than row-by-row results.
+ */
+
+/** Streams `COPY (query) TO STDOUT` and hands each line (without its newline) to `onLine`. */
+export async function copyOutLines(
+  client: pg.PoolClient,
+  query: string,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = '';
+  const sink = new Writable({
+    decodeStrings: false,
+    write(chunk: Buffer, _encoding, done) {
+      const text = rest + chunk.toString('utf8');
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl < 0) break;
+        onLine(text.slice(start, nl));
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+      done();
+    },
+  });
+  await pipeline(client.query(copyTo(`COPY (${query}) TO STDOUT`)), sink);
+  if (rest.length > 0) onLine(rest);
+}
+
+/** Streams lines (each ending with a newline) into `COPY table (columns) FROM STDIN`. */
+export async function copyInLines(
+  client: pg.PoolClient,
+  target: string,
+  lines: Iterable<string>,
+): Promise<void> {
+  const CHUNK = 1 << 20;
+  function* chunks(): Generator<string> {
+    let buffer = '';
+    for (const line of lines) {
+      buffer += line;
+      if (buffer.length >= CHUNK) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (buffer.length > 0) yield buffer;
+  }
+  await pipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+}
+
+/** Parses a Postgres text-format array of numbers (`{1,2,3}`, `{}`) into numbers. */
+export function parseNumberArray(text: string): number[] {
+  if (text.length <= 2) return [];
+  const body = text.slice(1, -1).split(',');
+  const out = new Array<number>(body.length);
+  for (let i = 0; i < body.length; i++) out[i] = Number(body[i]);
+  return out;
+}
+
+/** Parses a Postgres text-format array of plain words (no quoting needed: `{woman,man}`). */
+export function parseWordArray(text: string): string[] {
+  if (text.length <= 2) return [];
+  return text.slice(1, -1).split(',');
+}
+
+/** Formats numbers as a Postgres array literal for COPY's text format. */
+export function formatArray(values: ArrayLike<number | string>): string {
+  let s = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) s += ',';
+    s += String(values[i]);
+  }
+  return `${s}}`;
+}
+
+/** Runs `work` inside BEGIN/COMMIT on one pool client (ROLLBACK on error). */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A client whose ROLLBACK fails (the server went away) must not return to the pool.
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs `work` on one pool client, released afterwards. */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await work(client);
+  } finally {
+    client.release();
+  }
+}

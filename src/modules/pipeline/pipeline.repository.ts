@@ -1,0 +1,517 @@
+import { sql } from 'kysely';
+import type pg from 'pg';
+import type { Db } from '../../db/database.ts';
+import {
+  copyInLines,
+  copyOutLines,
+  formatArray,
+  inTransaction,
+  parseNumberArray,
+  parseWordArray,
+  withClient,
+} from './copy.ts';
+
+/**
+ * Queries of the pipeline's working tables (migrations/20261122T0100_pipeline.ts). Bulk reads
+ * and writes go through COPY on a raw pool client; the rest through Kysely's `sql`.
+ * Run ids are validated digit strings (zod payloads) before they are inlined into COPY text,
+ * which takes no parameters; text values are escaped with the client's escapeLiteral.
+ */
+
+export type PrepareParams = {
+  runId: string;
+  date: string;
+  shards: number;
+  windowStart: Date;
+  windowEnd: Date;
+  minAmountCents: number;
+  /** Age is year(date) − birth year (profiles hold a birth year only). */
+  year: number;
+};
+
+export type PrepareCounts = { eligibleUsers: number; featureUsers: number; merchants: number };
+
+export type RunMerchants = { merchantIds: string[]; categories: string[]; df: Int32Array };
+
+/** One user of a city as a shard loads it: the snapshot and the features (empty without any). */
+export type CityUser = {
+  userId: string;
+  shard: number;
+  gender: string;
+  seeking: string[];
+  age: number;
+  ageMin: number;
+  ageMax: number;
+  verified: boolean;
+  onlyVerified: boolean;
+  merchants: number[];
+  visits: number[];
+  lastDays: number[];
+  minutes: number[];
+  amountCents: number;
+  txnCount: number;
+};
+
+export type CandidateRow = {
+  userId: string;
+  candidateIds: string[];
+  scores: ArrayLike<number>;
+  overlap: ArrayLike<number>;
+  coPresence: ArrayLike<number>;
+  spendLevel: ArrayLike<number>;
+  shared: ArrayLike<number>;
+};
+
+export type PairRow = {
+  userA: string;
+  userB: string;
+  score: number;
+  overlap: number;
+  coPresence: number;
+  spendLevel: number;
+  shared: number;
+};
+
+export type MatchRow = {
+  userId: string;
+  counterpartId: string;
+  matchId: string;
+  alias: string;
+  score: number;
+  sharedBucket: '2' | '3-4' | '5+';
+  topCategories: string[];
+  crossedPaths: boolean;
+};
+
+const runLiteral = (runId: string): string => {
+  if (!/^[1-9][0-9]{0,18}$/.test(runId)) throw new RangeError('invalid run id');
+  return runId;
+};
+
+const bool = (s: string | undefined): boolean => s === 't';
+
+export function createPipelineRepository(db: Db, pool: pg.Pool) {
+  return {
+    /**
+     * Prepare, in one transaction (so a retry rewrites the same rows): drops the run's old rows,
+     * snapshots the eligible users (profile, both consents current, not suspended) with their
+     * shard (round robin by user id within each city), then aggregates the window's transactions
+     * of those users in ONE pass into one feature row per user and the run's merchant table
+     * (dense index by merchant id, global df over the eligible users).
+     */
+    async prepare(p: PrepareParams): Promise<PrepareCounts> {
+      return inTransaction(pool, async (client) => {
+        const run = runLiteral(p.runId);
+        await client.query('DELETE FROM run_pairs WHERE run_id = $1', [run]);
+        await client.query('DELETE FROM candidates WHERE run_id = $1', [run]);
+        await client.query('DELETE FROM run_features WHERE run_id = $1', [run]);
+        await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
+        await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
+        const users = await client.query(
+          `WITH consent AS (
+             SELECT DISTINCT ON (user_id, purpose) user_id, purpose, action
+             FROM consent_events ORDER BY user_id, purpose, id DESC
+           ), eligible AS (
+             SELECT u.id, u.verified, p.*
+             FROM users u JOIN profiles p ON p.user_id = u.id
+             WHERE u.suspended_at IS NULL
+               AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND c.purpose = 'transactions' AND c.action = 'grant')
+               AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND c.purpose = 'matching' AND c.action = 'grant')
+           )
+           INSERT INTO run_users (run_id, user_id, city, shard, gender, seeking, age, age_min, age_max, verified, only_verified)
+           SELECT $1, id, city, ((row_number() OVER (PARTITION BY city ORDER BY id) - 1) % $2)::smallint,
+                  gender, seeking, ($3 - birth_year)::smallint, age_min, age_max, verified, only_verified
+           FROM eligible`,
+          [run, p.shards, p.year],
+        );
+        await client.query(
+          `WITH tx AS (
+             SELECT t.user_id, t.merchant_id, t.amount_cents,
+                    floor(extract(epoch FROM (t.occurred_at - $2::timestamptz)) / 60)::int AS minute
+             FROM transactions t
+             JOIN run_users ru ON ru.run_id = $1 AND ru.user_id = t.user_id
+             WHERE t.occurred_at >= $2 AND t.occurred_at < $3 AND t.amount_cents >= $4
+           ), um AS (
+             SELECT user_id, merchant_id, count(*)::int AS visits, (max(minute) / 1440)::smallint AS last_day,
+                    sum(amount_cents) AS amount, array_agg(minute ORDER BY minute) AS minutes
+             FROM tx GROUP BY user_id, merchant_id
+           ), m AS (
+             INSERT INTO run_merchants (run_id, idx, merchant_id, category, df)
+             SELECT $1, (row_number() OVER (ORDER BY um.merchant_id) - 1)::int, um.merchant_id, mm.category, count(*)::int
+             FROM um JOIN merchants mm ON mm.id = um.merchant_id
+             GROUP BY um.merchant_id, mm.category
+             RETURNING idx, merchant_id
+           )
+           INSERT INTO run_features (run_id, user_id, merchant_idx, visits, last_days, visit_minutes, amount_cents, txn_count)
+           SELECT $1, um.user_id, array_agg(m.idx ORDER BY m.idx), array_agg(um.visits ORDER BY m.idx),
+                  array_agg(um.last_day ORDER BY m.idx), array_cat_agg(um.minutes ORDER BY m.idx),
+                  sum(um.amount)::bigint, sum(um.visits)::int
+           FROM um JOIN m ON m.merchant_id = um.merchant_id
+           GROUP BY um.user_id`,
+          [run, p.windowStart, p.windowEnd, p.minAmountCents],
+        );
+        const counts = await client.query<{ features: number; merchants: number }>(
+          `SELECT (SELECT count(*)::int FROM run_features WHERE run_id = $1) AS features,
+                  (SELECT count(*)::int FROM run_merchants WHERE run_id = $1) AS merchants`,
+          [run],
+        );
+        return {
+          eligibleUsers: users.rowCount ?? 0,
+          featureUsers: counts.rows[0]?.features ?? 0,
+          merchants: counts.rows[0]?.merchants ?? 0,
+        };
+      });
+    },
+
+    async merchants(runId: string): Promise<RunMerchants> {
+      const rows = await sql<{ merchant_id: string; category: string; df: number }>`
+        SELECT merchant_id, category, df FROM run_merchants WHERE run_id = ${runId} ORDER BY idx`.execute(db);
+      const df = new Int32Array(rows.rows.length);
+      rows.rows.forEach((r, i) => {
+        df[i] = r.df;
+      });
+      return {
+        merchantIds: rows.rows.map((r) => r.merchant_id),
+        categories: rows.rows.map((r) => r.category),
+        df,
+      };
+    },
+
+    /** The cities that have users in a shard. */
+    async shardCities(runId: string, shard: number): Promise<string[]> {
+      const rows = await sql<{ city: string }>`
+        SELECT DISTINCT city FROM run_users WHERE run_id = ${runId} AND shard = ${shard} ORDER BY city`.execute(
+        db,
+      );
+      return rows.rows.map((r) => r.city);
+    },
+
+    /** Every user of a city with their features, by user id, in one COPY. */
+    async loadCity(runId: string, city: string): Promise<CityUser[]> {
+      return withClient(pool, async (client) => {
+        const out: CityUser[] = [];
+        await copyOutLines(
+          client,
+          `SELECT ru.user_id, ru.shard, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified,
+                  ru.only_verified, coalesce(f.merchant_idx, '{}'), coalesce(f.visits, '{}'),
+                  coalesce(f.last_days, '{}'), coalesce(f.visit_minutes, '{}'), coalesce(f.amount_cents, 0),
+                  coalesce(f.txn_count, 0)
+           FROM run_users ru
+           LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
+           WHERE ru.run_id = ${runLiteral(runId)} AND ru.city = ${client.escapeLiteral(city)}
+           ORDER BY ru.user_id`,
+          (line) => {
+            const c = line.split('\t');
+            out.push({
+              userId: c[0] ?? '',
+              shard: Number(c[1]),
+              gender: c[2] ?? '',
+              seeking: parseWordArray(c[3] ?? '{}'),
+              age: Number(c[4]),
+              ageMin: Number(c[5]),
+              ageMax: Number(c[6]),
+              verified: bool(c[7]),
+              onlyVerified: bool(c[8]),
+              merchants: parseNumberArray(c[9] ?? '{}'),
+              visits: parseNumberArray(c[10] ?? '{}'),
+              lastDays: parseNumberArray(c[11] ?? '{}'),
+              minutes: parseNumberArray(c[12] ?? '{}'),
+              amountCents: Number(c[13]),
+              txnCount: Number(c[14]),
+            });
+          },
+        );
+        return out;
+      });
+    },
+
+    /** Block relations (either direction) among the users of a run's city. */
+    async cityBlocks(runId: string, city: string): Promise<Array<[string, string]>> {
+      const rows = await sql<{ a: string; b: string }>`
+        SELECT b.blocker_id AS a, b.blocked_id AS b FROM blocks b
+        JOIN run_users x ON x.run_id = ${runId} AND x.user_id = b.blocker_id AND x.city = ${city}
+        JOIN run_users y ON y.run_id = ${runId} AND y.user_id = b.blocked_id`.execute(db);
+      return rows.rows.map((r) => [r.a, r.b]);
+    },
+
+    /** Pairs matched on a date in [from, to) among the run's users (the repeat cooldown). */
+    async recentPairs(
+      runId: string,
+      from: string,
+      to: string,
+      city?: string,
+    ): Promise<Array<[string, string]>> {
+      const rows = await sql<{ a: string; b: string }>`
+        SELECT m.user_id AS a, m.counterpart_id AS b FROM matches m
+        JOIN run_users x ON x.run_id = ${runId} AND x.user_id = m.user_id
+        WHERE m.match_date >= ${from} AND m.match_date < ${to} AND m.user_id < m.counterpart_id
+          ${city === undefined ? sql`` : sql`AND x.city = ${city}`}`.execute(db);
+      return rows.rows.map((r) => [r.a, r.b]);
+    },
+
+    /** All block relations among the run's users. */
+    async runBlocks(runId: string): Promise<Array<[string, string]>> {
+      const rows = await sql<{ a: string; b: string }>`
+        SELECT b.blocker_id AS a, b.blocked_id AS b FROM blocks b
+        JOIN run_users x ON x.run_id = ${runId} AND x.user_id = b.blocker_id
+        JOIN run_users y ON y.run_id = ${runId} AND y.user_id = b.blocked_id`.execute(db);
+      return rows.rows.map((r) => [r.a, r.b]);
+    },
+
+    /** Replaces a shard's candidates: delete then COPY, in one transaction. */
+    async writeCandidates(runId: string, shard: number, rows: readonly CandidateRow[]): Promise<void> {
+      await inTransaction(pool, async (client) => {
+        await client.query(
+          `DELETE FROM candidates c USING run_users ru
+           WHERE c.run_id = $1 AND ru.run_id = $1 AND ru.shard = $2 AND ru.user_id = c.user_id`,
+          [runLiteral(runId), shard],
+        );
+        function* lines(): Generator<string> {
+          for (const r of rows) {
+            yield `${runId}\t${r.userId}\t${formatArray(r.candidateIds)}\t${formatArray(r.scores)}\t${formatArray(r.overlap)}\t${formatArray(r.coPresence)}\t${formatArray(r.spendLevel)}\t${formatArray(r.shared)}\n`;
+          }
+        }
+        await copyInLines(
+          client,
+          'candidates (run_id, user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts)',
+          lines(),
+        );
+      });
+    },
+
+    /** Every candidate row of a run, in one COPY. */
+    async loadCandidates(runId: string, onRow: (row: CandidateRow) => void): Promise<void> {
+      await withClient(pool, (client) =>
+        copyOutLines(
+          client,
+          `SELECT user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts
+           FROM candidates WHERE run_id = ${runLiteral(runId)} ORDER BY user_id`,
+          (line) => {
+            const c = line.split('\t');
+            onRow({
+              userId: c[0] ?? '',
+              candidateIds: parseWordArray(c[1] ?? '{}'),
+              scores: parseNumberArray(c[2] ?? '{}'),
+              overlap: parseNumberArray(c[3] ?? '{}'),
+              coPresence: parseNumberArray(c[4] ?? '{}'),
+              spendLevel: parseNumberArray(c[5] ?? '{}'),
+              shared: parseNumberArray(c[6] ?? '{}'),
+            });
+          },
+        ),
+      );
+    },
+
+    /** The run's snapshot of users, by user id (for pairing). */
+    async runUsers(runId: string): Promise<
+      Array<{
+        userId: string;
+        city: string;
+        gender: string;
+        seeking: string[];
+        age: number;
+        ageMin: number;
+        ageMax: number;
+        verified: boolean;
+        onlyVerified: boolean;
+        suspended: boolean;
+        consentTransactions: boolean;
+        consentMatching: boolean;
+      }>
+    > {
+      // Suspension and consents are read again now: both may change between prepare and pair.
+      const rows = await sql<{
+        user_id: string;
+        city: string;
+        gender: string;
+        seeking: string[];
+        age: number;
+        age_min: number;
+        age_max: number;
+        verified: boolean;
+        only_verified: boolean;
+        suspended: boolean;
+        tx: boolean;
+        mt: boolean;
+      }>`
+        SELECT ru.user_id, ru.city, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified, ru.only_verified,
+               (u.suspended_at IS NOT NULL) AS suspended,
+               coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
+                         AND c.purpose = 'transactions' ORDER BY id DESC LIMIT 1), false) AS tx,
+               coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
+                         AND c.purpose = 'matching' ORDER BY id DESC LIMIT 1), false) AS mt
+        FROM run_users ru JOIN users u ON u.id = ru.user_id
+        WHERE ru.run_id = ${runId} ORDER BY ru.user_id`.execute(db);
+      return rows.rows.map((r) => ({
+        userId: r.user_id,
+        city: r.city,
+        gender: r.gender,
+        seeking: r.seeking,
+        age: r.age,
+        ageMin: r.age_min,
+        ageMax: r.age_max,
+        verified: r.verified,
+        onlyVerified: r.only_verified,
+        suspended: r.suspended,
+        consentTransactions: r.tx,
+        consentMatching: r.mt,
+      }));
+    },
+
+    /** Replaces the run's pairs (delete then insert, one transaction). */
+    async writePairs(runId: string, pairs: readonly PairRow[]): Promise<void> {
+      await inTransaction(pool, async (client) => {
+        await client.query('DELETE FROM run_pairs WHERE run_id = $1', [runLiteral(runId)]);
+        function* lines(): Generator<string> {
+          for (const p of pairs) {
+            yield `${runId}\t${p.userA}\t${p.userB}\t${String(p.score)}\t${String(p.overlap)}\t${String(p.coPresence)}\t${String(p.spendLevel)}\t${String(p.shared)}\n`;
+          }
+        }
+        await copyInLines(
+          client,
+          'run_pairs (run_id, user_a, user_b, score, overlap, co_presence, spend_level, shared_count)',
+          lines(),
+        );
+      });
+    },
+
+    async pairs(runId: string): Promise<PairRow[]> {
+      const rows = await sql<{
+        user_a: string;
+        user_b: string;
+        score: number;
+        overlap: number;
+        co_presence: number;
+        spend_level: number;
+        shared_count: number;
+      }>`SELECT * FROM run_pairs WHERE run_id = ${runId} ORDER BY user_a`.execute(db);
+      return rows.rows.map((r) => ({
+        userA: r.user_a,
+        userB: r.user_b,
+        score: r.score,
+        overlap: r.overlap,
+        coPresence: r.co_presence,
+        spendLevel: r.spend_level,
+        shared: r.shared_count,
+      }));
+    },
+
+    /** Feature rows of the given users (merchant lists and visits, for the reasons of a card). */
+    async features(runId: string, userIds: readonly string[], onRow: (row: CityUser) => void): Promise<void> {
+      if (userIds.length === 0) return;
+      const rows = await sql<{
+        user_id: string;
+        merchant_idx: number[];
+        visits: number[];
+        last_days: number[];
+      }>`
+        SELECT user_id, merchant_idx, visits, last_days FROM run_features
+        WHERE run_id = ${runId} AND user_id = ANY(${userIds}::bigint[])`.execute(db);
+      for (const r of rows.rows) {
+        onRow({
+          userId: r.user_id,
+          shard: 0,
+          gender: '',
+          seeking: [],
+          age: 0,
+          ageMin: 0,
+          ageMax: 0,
+          verified: false,
+          onlyVerified: false,
+          merchants: r.merchant_idx,
+          visits: r.visits,
+          lastDays: r.last_days,
+          minutes: [],
+          amountCents: 0,
+          txnCount: 0,
+        });
+      }
+    },
+
+    /**
+     * Publishes a date in one transaction: the run row is locked and must still be `publishing`
+     * (else nothing happens and false is returned); the date's matches rows are deleted and
+     * rewritten (a retry rewrites the same rows) and the run becomes `published` with `info` in
+     * `stages.publish`, so the matches become visible together with the run's status.
+     */
+    async publishMatches(
+      runId: string,
+      date: string,
+      rows: readonly MatchRow[],
+      info: Record<string, unknown>,
+    ): Promise<boolean> {
+      return inTransaction(pool, async (client) => {
+        const run = runLiteral(runId);
+        const lock = await client.query<{ status: string }>(
+          'SELECT status FROM scoring_runs WHERE id = $1 FOR UPDATE',
+          [run],
+        );
+        if (lock.rows[0]?.status !== 'publishing') return false;
+        await client.query('DELETE FROM matches WHERE match_date = $1', [date]);
+        const chunk = 5_000;
+        for (let i = 0; i < rows.length; i += chunk) {
+          const part = rows.slice(i, i + chunk);
+          await client.query(
+            `INSERT INTO matches (user_id, match_date, match_id, run_id, counterpart_id, alias, score, shared_bucket,
+                                  top_categories, crossed_paths)
+             SELECT u, $1::date, mid, $2, cp, alias, score, bucket,
+                    CASE WHEN cats = '' THEN '{}'::text[] ELSE string_to_array(cats, ',') END, crossed
+             FROM unnest($3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::smallint[], $8::text[], $9::text[], $10::boolean[])
+                  AS x(u, mid, cp, alias, score, bucket, cats, crossed)`,
+            [
+              date,
+              run,
+              part.map((r) => r.userId),
+              part.map((r) => r.matchId),
+              part.map((r) => r.counterpartId),
+              part.map((r) => r.alias),
+              part.map((r) => r.score),
+              part.map((r) => r.sharedBucket),
+              part.map((r) => r.topCategories.join(',')),
+              part.map((r) => r.crossedPaths),
+            ],
+          );
+        }
+        await client.query(
+          `UPDATE scoring_runs SET status = 'published', finished_at = now(), published_at = now(), error = NULL,
+                  stages = jsonb_set(stages, '{publish}', $2::jsonb)
+           WHERE id = $1`,
+          [run, JSON.stringify(info)],
+        );
+        return true;
+      });
+    },
+
+    /** Matches per eligible user of the run over the 30 days ending on the date (exposure). */
+    async exposureCounts(runId: string, date: string): Promise<number[]> {
+      const rows = await sql<{ n: number }>`
+        SELECT coalesce(c.n, 0)::int AS n FROM run_users ru
+        LEFT JOIN (SELECT user_id, count(*) AS n FROM matches
+                   WHERE match_date > ${date}::date - 30 AND match_date <= ${date}::date GROUP BY user_id) c
+          ON c.user_id = ru.user_id
+        WHERE ru.run_id = ${runId}`.execute(db);
+      return rows.rows.map((r) => r.n);
+    },
+
+    /** Retention (design section 6, rule 9): deletes transactions that occurred before `before`. */
+    async purgeTransactions(before: Date): Promise<number> {
+      const result = await sql`DELETE FROM transactions WHERE occurred_at < ${before}`.execute(db);
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Removes what a run derived about one user (on a `transactions` consent withdrawal). */
+    async deleteUserDerivedData(userId: string): Promise<number> {
+      let total = 0;
+      for (const q of [
+        sql`DELETE FROM run_features WHERE user_id = ${userId}`,
+        sql`DELETE FROM candidates WHERE user_id = ${userId}`,
+      ]) {
+        const r = await q.execute(db);
+        total += Number(r.numAffectedRows ?? 0n);
+      }
+      return total;
+    },
+  };
+}
+
+export type PipelineRepository = ReturnType<typeof createPipelineRepository>;
