@@ -1,0 +1,387 @@
+import type { Eligibility } from './eligibility.ts';
+import { assertEligibility } from './eligibility.ts';
+import type { ScoringMatrix } from './matrix.ts';
+import { TopK } from './top-k.ts';
+
+/**
+ * Exact candidate generation: for each query user u, the k best other users v by
+ * `overlap(u,v) = Σ_m x(u,m)·x(v,m)` (the normalized matrix, before run scaling), ties broken by
+ * the smaller user index, over pairs that share at least one weighted merchant, share at least
+ * `minSharedMerchants` of them and pass the eligibility filter. Identical to brute force.
+ *
+ * ## Algorithm (inverted index, MaxScore-style exact pruning)
+ * u's posting lists are processed from the shortest (rarest, heaviest idf) to the longest (the
+ * mega-chains); a dense accumulator `acc[v] += x(u,m)·x(v,m)` with a first-touch list collects
+ * partial scores. Every candidate's exact score is recomputed at the end ("verification") as a
+ * dot product over v's row with u's weights scattered in a dense array, adding the products in
+ * increasing merchant order — the order of scipy's sparse product, so scores are bit-identical to
+ * the reference.
+ *
+ * Pruning (proof). Let θ be the k-th best exact score among verified, qualifying candidates
+ * (0 while there are fewer than k). Any unverified v with true score s(v) < θ cannot enter the
+ * top k: k others already score ≥ θ > s(v) (strictly, so ties by index are safe).
+ * Let `rest_i` bound what the lists after position i can add to any single user:
+ *   rest_i = min( Σ_{j>i} x(u,m_j)·max_v x(v,m_j),   (per-list maxima)
+ *                 ‖x(u, m_{>i})‖₂ · max_v ‖x_v‖₂ )    (Cauchy–Schwarz)
+ * 1. New candidates. When list i is reached, a user v not touched by lists 0..i−1 has
+ *    s(v) ≤ x(u,m_i)·x(v,m_i) + rest_i. Lists are sorted by x descending, so once
+ *    x(u,m_i)·x(v,m_i) + rest_i < θ, no later posting of list i can be a top-k user that was
+ *    unseen before i: the scan of list i stops there (cut value c_i = first unscanned x).
+ * 2. Touched candidates. A touched v may miss the cut tails of earlier lists; each missing term is
+ *    ≤ x(u,m_i)·c_i, so s(v) ≤ acc[v] + G with G = Σ_cut x(u,m_i)·c_i. Only touched users with
+ *    acc[v] + G ≥ θ are verified (exactly), in decreasing acc order, θ rising as they enter.
+ * 3. A user never touched was cut from the first of u's lists that holds it (case 1), so
+ *    s(v) < θ at that time ≤ final θ.
+ * θ is raised early ("early verification"): before a long list, the top k touched users by
+ * partial score are verified exactly, which lifts θ to near its final value while the long lists
+ * are still unscanned. All comparisons against θ use a relative safety margin (1e-6) that covers
+ * float32 posting values and rounding in the bounds: pruning only ever keeps more.
+ */
+
+/** Which bounds the kernel applies (all on by default; turning them off is for measurements). */
+export interface PruningOptions {
+  /** Per-list maxima bound on what later lists can add. */
+  listMax: boolean;
+  /** Cauchy–Schwarz bound ‖suffix of u‖·max‖x_v‖. */
+  norm: boolean;
+  /** Verify the partial top k before long lists to raise θ early. */
+  earlyVerify: boolean;
+  /** Cut posting lists at all (false = plain exhaustive inverted index). */
+  cut: boolean;
+}
+
+/** Default pruning: everything on. */
+export const FULL_PRUNING: PruningOptions = { listMax: true, norm: true, earlyVerify: true, cut: true };
+
+/** Options of candidate generation. */
+export interface CandidateOptions {
+  /** Pool size per user (e.g. `candidatePoolSize`, or `topK` for the offline CLI). */
+  k: number;
+  /** Query users (a shard); all users `0..userCount-1` when absent. */
+  users?: Int32Array;
+  /** Pairs sharing fewer weighted merchants do not qualify (default 1). */
+  minSharedMerchants?: number;
+  /** Admissible pairs only; applied while scanning. */
+  eligibility?: Eligibility;
+  pruning?: PruningOptions;
+}
+
+/** Work counters of a run (summed over users). */
+export interface KernelStats {
+  users: number;
+  /** Postings in the query users' lists: what an exhaustive inverted index would scan. */
+  postingsTotal: number;
+  /** Postings actually scanned. */
+  postingsScanned: number;
+  /** Exact verifications (dot products over a candidate's row). */
+  verified: number;
+  /** Early-verification rounds. */
+  refreshes: number;
+}
+
+/** Empty counters. */
+export function emptyStats(): KernelStats {
+  return { users: 0, postingsTotal: 0, postingsScanned: 0, verified: 0, refreshes: 0 };
+}
+
+/**
+ * Candidate pools of the query users, flattened: the pool of `users[i]` is
+ * `candidates/overlap/shared[offsets[i]..offsets[i+1])`, best first (overlap descending, then
+ * smaller index). `overlap` is raw (unscaled; see {@link scaleOverlap}); `maxOverlap` is the
+ * largest pool score (over a full run: the run's largest pair).
+ */
+export interface CandidatePools {
+  users: Int32Array;
+  offsets: Int32Array;
+  candidates: Int32Array;
+  overlap: Float64Array;
+  shared: Uint16Array;
+  maxOverlap: number;
+  stats: KernelStats;
+}
+
+const MARGIN = 1e-6;
+
+/** A reusable per-thread kernel: scratch arrays sized once for the matrix. */
+export interface CandidateKernel {
+  /** Fills `heap` with u's exact pool (heap capacity = k). */
+  pool(u: number, heap: TopK): void;
+  readonly stats: KernelStats;
+}
+
+/** Creates the kernel of {@link generateCandidates} (exposed for worker threads). */
+export function createCandidateKernel(
+  matrix: ScoringMatrix,
+  options: Omit<CandidateOptions, 'users'>,
+): CandidateKernel {
+  const { userCount: U, merchantCount: M, rowPtr, cols, vals, listPtr, listUser, listVal, listMax } = matrix;
+  const k = options.k;
+  if (!Number.isInteger(k) || k < 0) throw new RangeError('k must be a non-negative integer');
+  const minShared = options.minSharedMerchants ?? 1;
+  const pruning = options.pruning ?? FULL_PRUNING;
+  const elig = options.eligibility;
+  if (elig) assertEligibility(elig, U);
+  const maxRowNorm = matrix.maxRowNorm;
+
+  let maxRow = 0;
+  for (let u = 0; u < U; u++) maxRow = Math.max(maxRow, rowPtr[u + 1]! - rowPtr[u]!);
+  const acc = new Float64Array(U);
+  const touched = new Int32Array(U);
+  const stampOf = new Int32Array(U);
+  const cand = new Int32Array(U);
+  const xu = new Float64Array(M);
+  const ord = new Int32Array(maxRow);
+  const restMax = new Float64Array(maxRow + 1);
+  const restSq = new Float64Array(maxRow + 1);
+  const partial = new TopK(k);
+  const stats = emptyStats();
+  let stamp = 0;
+
+  /** Exact overlap of (u, v) in scipy's order; returns the shared count through `lastShared`. */
+  let lastShared = 0;
+  const exact = (v: number): number => {
+    let s = 0;
+    let c = 0;
+    // descending merchant order: scipy's `diags(1/scale) @ X` leaves each row's columns reversed,
+    // and its sparse product then adds a pair's terms in that order
+    for (let j = rowPtr[v + 1]! - 1, s0 = rowPtr[v]!; j >= s0; j--) {
+      const a = xu[cols[j]!]!;
+      if (a !== 0) {
+        s += a * vals[j]!;
+        c++;
+      }
+    }
+    lastShared = c;
+    return s;
+  };
+
+  const offer = (v: number, heap: TopK): void => {
+    stampOf[v] = stamp;
+    stats.verified++;
+    const s = exact(v);
+    if (s > 0 && lastShared >= minShared) heap.push(v, s, Math.min(lastShared, 65535));
+  };
+
+  /** Verifies the k best unverified touched users by partial score. */
+  const refresh = (nT: number, heap: TopK): void => {
+    stats.refreshes++;
+    partial.clear();
+    for (let i = 0; i < nT; i++) {
+      const v = touched[i]!;
+      if (stampOf[v] !== stamp) partial.push(v, acc[v]!, 0);
+    }
+    for (let i = 0; i < partial.size; i++) offer(partial.ids[i]!, heap);
+  };
+
+  const pool = (u: number, heap: TopK): void => {
+    heap.clear();
+    stats.users++;
+    stamp++;
+    stampOf[u] = stamp; // never a candidate of itself
+    const s0 = rowPtr[u]!;
+    const L = rowPtr[u + 1]! - s0;
+    if (L === 0 || k === 0) return;
+    for (let j = 0; j < L; j++) {
+      xu[cols[s0 + j]!] = vals[s0 + j]!;
+      ord[j] = cols[s0 + j]!;
+    }
+    // shortest lists first (insertion sort; rows are short)
+    for (let i = 1; i < L; i++) {
+      const m = ord[i]!;
+      const len = listPtr[m + 1]! - listPtr[m]!;
+      let j = i - 1;
+      while (j >= 0) {
+        const o = ord[j]!;
+        const lo = listPtr[o + 1]! - listPtr[o]!;
+        if (lo < len || (lo === len && o < m)) break;
+        ord[j + 1] = o;
+        j--;
+      }
+      ord[j + 1] = m;
+    }
+    restMax[L] = 0;
+    restSq[L] = 0;
+    for (let i = L - 1; i >= 0; i--) {
+      const m = ord[i]!;
+      const a = xu[m]!;
+      restMax[i] = restMax[i + 1]! + a * listMax[m]!;
+      restSq[i] = restSq[i + 1]! + a * a;
+      stats.postingsTotal += listPtr[m + 1]! - listPtr[m]!;
+    }
+
+    let nT = 0;
+    let refreshedAt = 0;
+    let G = 0;
+    const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
+    for (let i = 0; i < L; i++) {
+      const m = ord[i]!;
+      const a = xu[m]!;
+      const p0 = listPtr[m]!;
+      let p1 = listPtr[m + 1]!;
+      if (pruning.cut) {
+        if (pruning.earlyVerify && nT > refreshedAt && p1 - p0 > 2 * (nT - refreshedAt) + 32 * k) {
+          refresh(nT, heap);
+          refreshedAt = nT;
+        }
+        const theta = heap.worstScore();
+        if (theta > 0) {
+          let rest = Infinity;
+          if (pruning.listMax) rest = restMax[i + 1]!;
+          if (pruning.norm) rest = Math.min(rest, Math.sqrt(restSq[i + 1]!) * maxRowNorm);
+          // prune postings with a·x + rest < θ(1 − margin)
+          const lim = (theta * (1 - MARGIN) - rest) / (a * (1 + MARGIN));
+          if (lim > 0 && listVal[p0]! < lim) {
+            G += a * listVal[p0]!;
+            p1 = p0;
+          } else if (lim > 0 && listVal[p1 - 1]! < lim) {
+            let lo = p0;
+            let hi = p1 - 1; // listVal[lo] ≥ lim > listVal[hi]
+            while (hi - lo > 1) {
+              const mid = (lo + hi) >>> 1;
+              if (listVal[mid]! < lim) hi = mid;
+              else lo = mid;
+            }
+            G += a * listVal[hi]!;
+            p1 = hi;
+          }
+        }
+      }
+      stats.postingsScanned += p1 - p0;
+      if (elig) {
+        const group = elig.group;
+        const mayPair = elig.mayPair;
+        for (let p = p0; p < p1; p++) {
+          const v = listUser[p]!;
+          if (mayPair[gBase + group[v]!] === 0) continue;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+        }
+      } else {
+        for (let p = p0; p < p1; p++) {
+          const v = listUser[p]!;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+        }
+      }
+    }
+
+    // verification
+    if (nT > refreshedAt) refresh(nT, heap);
+    const theta = heap.worstScore();
+    const floor = theta > 0 ? theta * (1 - MARGIN) : -Infinity;
+    let nc = 0;
+    for (let i = 0; i < nT; i++) {
+      const v = touched[i]!;
+      if (stampOf[v] !== stamp && (acc[v]! + G) * (1 + MARGIN) >= floor) cand[nc++] = v;
+    }
+    if (nc > 0) {
+      const list = Array.from(cand.subarray(0, nc));
+      list.sort((x, y) => acc[y]! - acc[x]! || x - y);
+      for (const v of list) {
+        const t = heap.worstScore();
+        if (t > 0 && (acc[v]! + G) * (1 + MARGIN) < t * (1 - MARGIN)) break;
+        offer(v, heap);
+      }
+    }
+    for (let i = 0; i < nT; i++) acc[touched[i]!] = 0;
+    for (let j = 0; j < L; j++) xu[cols[s0 + j]!] = 0;
+  };
+
+  return { pool, stats };
+}
+
+/** All users `0..n-1`. */
+export function allUsers(n: number): Int32Array {
+  const users = new Int32Array(n);
+  for (let i = 0; i < n; i++) users[i] = i;
+  return users;
+}
+
+/**
+ * The exact pools of the query users (single thread). See the module comment for the algorithm
+ * and the proof that it equals brute force.
+ */
+export function generateCandidates(matrix: ScoringMatrix, options: CandidateOptions): CandidatePools {
+  const users = options.users ?? allUsers(matrix.userCount);
+  for (const u of users) {
+    if (!(u >= 0 && u < matrix.userCount)) throw new RangeError(`query user ${String(u)} out of range`);
+  }
+  const kernel = createCandidateKernel(matrix, options);
+  const heap = new TopK(options.k);
+  const out = new PoolBuilder(users, options.k);
+  for (let i = 0; i < users.length; i++) {
+    kernel.pool(users[i]!, heap);
+    out.append(heap);
+  }
+  return out.finish(kernel.stats);
+}
+
+/** Accumulates pools into growable flat arrays. */
+export class PoolBuilder {
+  private candidates: Int32Array;
+  private overlap: Float64Array;
+  private shared: Uint16Array;
+  private readonly offsets: Int32Array;
+  private n = 0;
+  private i = 0;
+  private max = 0;
+
+  constructor(
+    private readonly users: Int32Array,
+    k: number,
+  ) {
+    const cap = Math.max(16, Math.min(users.length * k, users.length * 16));
+    this.candidates = new Int32Array(cap);
+    this.overlap = new Float64Array(cap);
+    this.shared = new Uint16Array(cap);
+    this.offsets = new Int32Array(users.length + 1);
+  }
+
+  /** Appends the next user's pool (drains the heap). */
+  append(heap: TopK): void {
+    const need = this.n + heap.size;
+    if (need > this.candidates.length) {
+      const cap = Math.max(need, Math.ceil(this.candidates.length * 1.5));
+      this.candidates = grow(this.candidates, new Int32Array(cap));
+      this.overlap = grow(this.overlap, new Float64Array(cap));
+      this.shared = grow(this.shared, new Uint16Array(cap));
+    }
+    this.n += heap.drainSorted(this.candidates, this.overlap, this.shared, this.n);
+    const first = this.offsets[this.i]!;
+    if (this.n > first && this.overlap[first]! > this.max) this.max = this.overlap[first]!;
+    this.offsets[++this.i] = this.n;
+  }
+
+  finish(stats: KernelStats): CandidatePools {
+    return {
+      users: this.users,
+      offsets: this.offsets,
+      candidates: this.candidates.slice(0, this.n),
+      overlap: this.overlap.slice(0, this.n),
+      shared: this.shared.slice(0, this.n),
+      maxOverlap: this.max,
+      stats,
+    };
+  }
+}
+
+function grow<T extends Int32Array | Float64Array | Uint16Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
+ * Scaled overlap of design section 4: cosine scores are already in [0, 1]; `sqrt` and `none`
+ * scores are divided by the run's largest pair `runMax` (the maximum of every shard's
+ * `maxOverlap`), so the best pair of the run is 1.
+ */
+export function scaleOverlap(
+  raw: number,
+  normalization: ScoringMatrix['normalization'],
+  runMax: number,
+): number {
+  if (normalization === 'cosine' || runMax <= 0) return raw;
+  return raw / runMax;
+}

@@ -1,0 +1,188 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  allUsers,
+  emptyStats,
+  generateCandidates,
+  type CandidateOptions,
+  type CandidatePools,
+  type KernelStats,
+} from '../core/scoring/candidates.ts';
+import type { ScoringMatrix } from '../core/scoring/matrix.ts';
+
+/** Options of {@link computeCandidates}. */
+export interface ParallelCandidateOptions extends CandidateOptions {
+  /** Worker threads (default: available parallelism); 0 runs inline on the calling thread. */
+  threads?: number;
+  /** Query users per work item handed to a thread (default 512). */
+  chunkSize?: number;
+  /** Called after each finished work item with users done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Sent to each worker at start: the shared matrix and the kernel options. */
+export interface WorkerInit {
+  matrix: ScoringMatrix;
+  options: Omit<CandidateOptions, 'users'>;
+}
+
+/** A work item: query users of one chunk. */
+export interface ChunkRequest {
+  type: 'chunk';
+  id: number;
+  users: Int32Array;
+}
+
+/** The pools of one chunk (buffers transferred, not copied). */
+export interface ChunkResult {
+  type: 'done';
+  id: number;
+  pools: CandidatePools;
+}
+
+const ARRAY_KEYS = [
+  'rowPtr',
+  'cols',
+  'vals',
+  'weightNorm',
+  'df',
+  'stop',
+  'listPtr',
+  'listUser',
+  'listVal',
+  'listMax',
+] as const;
+
+/**
+ * The matrix with every array in a SharedArrayBuffer (arrays already shared are kept; others are
+ * copied once). Build with `{ shared: true }` to avoid the copy.
+ */
+export function shareMatrix(m: ScoringMatrix): ScoringMatrix {
+  const out: ScoringMatrix = { ...m };
+  for (const key of ARRAY_KEYS) {
+    const a = m[key];
+    if (a.buffer instanceof SharedArrayBuffer) continue;
+    const Ctor = a.constructor as new (b: SharedArrayBuffer) => typeof a;
+    const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
+    (copy as unknown as { set(x: typeof a): void }).set(a);
+    (out as unknown as Record<string, unknown>)[key] = copy;
+  }
+  return out;
+}
+
+/**
+ * Starts the scoring worker. From TypeScript sources (tsx, vitest) the worker first registers
+ * tsx's loader, since loader hooks of the parent thread do not reach worker threads on Node 20.
+ */
+function startWorker(init: WorkerInit): Worker {
+  const url = new URL(`./parallel-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: init });
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+/**
+ * Exact candidate pools of `options.users` (default: every user), computed on `threads` worker
+ * threads that share the immutable matrix (SharedArrayBuffer, no copy per thread). Work is
+ * handed out in chunks on demand, so threads stay busy; results are merged in query order and are
+ * identical to {@link generateCandidates} on one thread. A shard run (a subset of users) returns
+ * the same pools as the matching slice of a full run; `maxOverlap` is the shard's largest pair,
+ * and the run's scaling constant is the maximum over all shards.
+ */
+export async function computeCandidates(
+  matrix: ScoringMatrix,
+  options: ParallelCandidateOptions,
+): Promise<CandidatePools> {
+  const { threads = availableParallelism(), chunkSize = 512, onProgress, ...kernelOptions } = options;
+  const users = options.users ?? allUsers(matrix.userCount);
+  if (threads <= 0 || users.length === 0) {
+    const pools = generateCandidates(matrix, { ...kernelOptions, users });
+    onProgress?.(users.length, users.length);
+    return pools;
+  }
+  for (const u of users) {
+    if (!(u >= 0 && u < matrix.userCount)) throw new RangeError(`query user ${String(u)} out of range`);
+  }
+  const chunks: Int32Array[] = [];
+  for (let s = 0; s < users.length; s += chunkSize) chunks.push(users.slice(s, s + chunkSize));
+  const results: (CandidatePools | undefined)[] = new Array<CandidatePools | undefined>(chunks.length);
+  const init: WorkerInit = {
+    matrix: shareMatrix(matrix),
+    options: {
+      k: kernelOptions.k,
+      ...(kernelOptions.minSharedMerchants !== undefined && {
+        minSharedMerchants: kernelOptions.minSharedMerchants,
+      }),
+      ...(kernelOptions.eligibility !== undefined && { eligibility: kernelOptions.eligibility }),
+      ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
+    },
+  };
+  const n = Math.min(threads, chunks.length);
+  let next = 0;
+  let done = 0;
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: n }, () => {
+        const worker = startWorker(init);
+        workers.push(worker);
+        return new Promise<void>((resolve, reject) => {
+          const feed = (): void => {
+            if (next >= chunks.length) {
+              worker.postMessage({ type: 'exit' });
+              resolve();
+              return;
+            }
+            const id = next++;
+            const req: ChunkRequest = { type: 'chunk', id, users: chunks[id]! };
+            worker.postMessage(req);
+          };
+          worker.on('message', (msg: ChunkResult | { type: 'ready' }) => {
+            if (msg.type === 'done') {
+              results[msg.id] = msg.pools;
+              done += chunks[msg.id]!.length;
+              onProgress?.(done, users.length);
+            }
+            feed();
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => {
+            if (code !== 0) reject(new Error(`scoring worker exited with code ${String(code)}`));
+          });
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return mergePools(
+    users,
+    results.map((r) => r!),
+  );
+}
+
+/** Concatenates chunk pools (in query order). */
+export function mergePools(users: Int32Array, parts: CandidatePools[]): CandidatePools {
+  let total = 0;
+  for (const p of parts) total += p.candidates.length;
+  const offsets = new Int32Array(users.length + 1);
+  const candidates = new Int32Array(total);
+  const overlap = new Float64Array(total);
+  const shared = new Uint16Array(total);
+  const stats: KernelStats = emptyStats();
+  let maxOverlap = 0;
+  let at = 0;
+  let row = 0;
+  for (const p of parts) {
+    candidates.set(p.candidates, at);
+    overlap.set(p.overlap, at);
+    shared.set(p.shared, at);
+    for (let i = 1; i < p.offsets.length; i++) offsets[row + i] = at + p.offsets[i]!;
+    row += p.offsets.length - 1;
+    at += p.candidates.length;
+    maxOverlap = Math.max(maxOverlap, p.maxOverlap);
+    for (const key of Object.keys(stats) as (keyof KernelStats)[]) stats[key] += p.stats[key];
+  }
+  return { users, offsets, candidates, overlap, shared, maxOverlap, stats };
+}
