@@ -6,16 +6,11 @@ import { z } from 'zod';
  * Any other Unicode, emoji and SQL-looking text included, is stored literally.
  */
 // eslint-disable-next-line no-control-regex
-const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const STORABLE = /^[^\u0000\p{Cs}]*$/u;
 
+/** A regex check rather than a refine: cheaper per item on 5,000-item batches. */
 export const storableText = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((value) => !UNSTORABLE.test(value), {
-      message: 'must not contain NUL characters or unpaired surrogates',
-    });
+  z.string().min(min).max(max).regex(STORABLE, 'must not contain NUL characters or unpaired surrogates');
 
 /** An id of the payment platform (user, merchant or transaction): 1 to 128 characters. */
 export const PlatformId = storableText(1, 128);

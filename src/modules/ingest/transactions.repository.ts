@@ -98,7 +98,10 @@ export function createTransactionRepository(db: Db) {
           FROM classified c JOIN registered r USING (transaction_id)
           RETURNING 1
         ),
-        outcomes AS (
+        -- Materialized so that the aggregate below does not repeat the CASE (and its subquery) per
+        -- FILTER: that repetition inflated the estimated cost past jit_above_cost, and JIT compilation
+        -- then cost more than the whole statement.
+        outcomes AS MATERIALIZED (
           SELECT c.idx, c.transaction_id,
                  CASE
                    WHEN c.code IS NULL THEN CASE WHEN r.transaction_id IS NULL THEN 'duplicate' ELSE 'accepted' END

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../../../src/modules/idempotency/canonical-json.ts';
 import { createIdempotencyRepository } from '../../../src/modules/idempotency/idempotency.repository.ts';
@@ -6,7 +7,13 @@ import { createIdempotencyService } from '../../../src/modules/idempotency/idemp
 import { AppError } from '../../../src/errors.ts';
 import { count, insertClient, openHarness, silentLog, type Harness } from './fixtures.ts';
 
-const fp = (body: unknown) => requestFingerprint('POST', '/v1/transactions', body);
+/** As routes do: the fingerprint of the schema-validated body. */
+const Body = z.strictObject({
+  a: z.number().optional(),
+  b: z.array(z.number()).optional(),
+  x: z.number().optional(),
+});
+const fp = (body: unknown) => requestFingerprint('POST', '/v1/transactions', Body.parse(body));
 
 describe('idempotency service', () => {
   let h: Harness;
@@ -20,11 +27,13 @@ describe('idempotency service', () => {
   });
   afterAll(() => h.close());
 
-  it('hashes bodies canonically: key order and spacing do not matter, values and order do', () => {
+  it('fingerprints validated bodies canonically: key order does not matter, values, order and route do', () => {
     expect(fp({ a: 1, b: [1, 2] }).equals(fp({ b: [1, 2], a: 1 }))).toBe(true);
     expect(fp({ a: 1, b: [1, 2] }).equals(fp({ a: 1, b: [2, 1] }))).toBe(false);
-    expect(fp({ a: '1' }).equals(fp({ a: 1 }))).toBe(false);
-    expect(fp({ a: 1 }).equals(requestFingerprint('PUT', '/v1/transactions', { a: 1 }))).toBe(false);
+    expect(fp({ a: 1 }).equals(fp({ a: 2 }))).toBe(false);
+    expect(fp({ a: 1 }).equals(requestFingerprint('PUT', '/v1/transactions', Body.parse({ a: 1 })))).toBe(
+      false,
+    );
   });
 
   it('runs once and replays the stored response for the same body', async () => {
