@@ -16,7 +16,7 @@ export const consentsRoutes: FastifyPluginAsyncZod<{ consentsService: ConsentsSe
   { consentsService },
 ) => {
   app.get(
-    '/',
+    '',
     {
       onRequest: app.requireUser,
       schema: {
@@ -29,7 +29,7 @@ export const consentsRoutes: FastifyPluginAsyncZod<{ consentsService: ConsentsSe
   );
 
   app.post(
-    '/',
+    '',
     {
       onRequest: app.requireUser,
       schema: {

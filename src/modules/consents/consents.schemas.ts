@@ -12,7 +12,7 @@ export const GrantConsentInput = z
         'must be 1–50 letters, digits, dots, dashes or underscores',
       ),
   })
-  .meta({ id: 'GrantConsentInput' });
+  .meta({ id: 'ConsentGrantBody' });
 
 export const ConsentPurposeParams = z.strictObject({ purpose: ConsentPurposeSchema });
 

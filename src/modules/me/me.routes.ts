@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody } from '../../plugins/errors.ts';
 import { callerId } from '../users/caller.ts';
 import { DataExportView, OwnMerchantsView } from './me.schemas.ts';
 import type { MeService } from './me.service.ts';
@@ -34,7 +33,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ meService: MeService }> = async (
   );
 
   app.delete(
-    '/',
+    '',
     {
       onRequest: app.requireUser,
       schema: {
@@ -42,7 +41,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ meService: MeService }> = async (
         summary: 'Erase me and all my data',
         description:
           'One database transaction; the audit log keeps a pseudonymous entry without personal data. 204 also when there was nothing to erase. The same token may then start again as a new, empty user.',
-        response: { 204: z.null().describe('erased'), 400: ErrorBody },
+        response: { 204: z.null().describe('erased') },
       },
     },
     async (request, reply) => {

@@ -10,7 +10,7 @@ export const profileRoutes: FastifyPluginAsyncZod<{ profileService: ProfileServi
   { profileService },
 ) => {
   app.get(
-    '/',
+    '',
     {
       onRequest: app.requireUser,
       schema: {
@@ -23,7 +23,7 @@ export const profileRoutes: FastifyPluginAsyncZod<{ profileService: ProfileServi
   );
 
   app.put(
-    '/',
+    '',
     {
       onRequest: app.requireUser,
       schema: {

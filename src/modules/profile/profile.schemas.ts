@@ -52,7 +52,7 @@ export const ProfileInput = z
       ctx.addIssue({ code: 'custom', path: ['ageMin'], message: 'must not exceed ageMax' });
     }
   })
-  .meta({ id: 'ProfileInput' });
+  .meta({ id: 'ProfileBody' });
 export type ProfileInput = z.infer<typeof ProfileInput>;
 
 export const ProfileView = z
