@@ -36,6 +36,7 @@ export type RunMerchants = { merchantIds: string[]; categories: string[]; df: In
 /** One user of a city as a shard loads it: the snapshot and the features (empty without any). */
 export type CityUser = {
   userId: string;
+  city: string;
   shard: number;
   gender: string;
   seeking: string[];
@@ -186,52 +187,44 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       return rows.rows.map((r) => r.city);
     },
 
-    /** Every user of a city with their features, by user id, in one COPY. */
-    async loadCity(runId: string, city: string): Promise<CityUser[]> {
+    /** Every user of the run (or of one city) with their features, by user id, in one COPY. */
+    async loadUsers(runId: string, city?: string): Promise<CityUser[]> {
       return withClient(pool, async (client) => {
         const out: CityUser[] = [];
         await copyOutLines(
           client,
-          `SELECT ru.user_id, ru.shard, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified,
+          `SELECT ru.user_id, ru.city, ru.shard, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified,
                   ru.only_verified, coalesce(f.merchant_idx, '{}'), coalesce(f.visits, '{}'),
                   coalesce(f.last_days, '{}'), coalesce(f.visit_minutes, '{}'), coalesce(f.amount_cents, 0),
                   coalesce(f.txn_count, 0)
            FROM run_users ru
            LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
-           WHERE ru.run_id = ${runLiteral(runId)} AND ru.city = ${client.escapeLiteral(city)}
+           WHERE ru.run_id = ${runLiteral(runId)} ${city === undefined ? '' : `AND ru.city = ${client.escapeLiteral(city)}`}
            ORDER BY ru.user_id`,
           (line) => {
             const c = line.split('\t');
             out.push({
               userId: c[0] ?? '',
-              shard: Number(c[1]),
-              gender: c[2] ?? '',
-              seeking: parseWordArray(c[3] ?? '{}'),
-              age: Number(c[4]),
-              ageMin: Number(c[5]),
-              ageMax: Number(c[6]),
-              verified: bool(c[7]),
-              onlyVerified: bool(c[8]),
-              merchants: parseNumberArray(c[9] ?? '{}'),
-              visits: parseNumberArray(c[10] ?? '{}'),
-              lastDays: parseNumberArray(c[11] ?? '{}'),
-              minutes: parseNumberArray(c[12] ?? '{}'),
-              amountCents: Number(c[13]),
-              txnCount: Number(c[14]),
+              city: c[1] ?? '',
+              shard: Number(c[2]),
+              gender: c[3] ?? '',
+              seeking: parseWordArray(c[4] ?? '{}'),
+              age: Number(c[5]),
+              ageMin: Number(c[6]),
+              ageMax: Number(c[7]),
+              verified: bool(c[8]),
+              onlyVerified: bool(c[9]),
+              merchants: parseNumberArray(c[10] ?? '{}'),
+              visits: parseNumberArray(c[11] ?? '{}'),
+              lastDays: parseNumberArray(c[12] ?? '{}'),
+              minutes: parseNumberArray(c[13] ?? '{}'),
+              amountCents: Number(c[14]),
+              txnCount: Number(c[15]),
             });
           },
         );
         return out;
       });
-    },
-
-    /** Block relations (either direction) among the users of a run's city. */
-    async cityBlocks(runId: string, city: string): Promise<Array<[string, string]>> {
-      const rows = await sql<{ a: string; b: string }>`
-        SELECT b.blocker_id AS a, b.blocked_id AS b FROM blocks b
-        JOIN run_users x ON x.run_id = ${runId} AND x.user_id = b.blocker_id AND x.city = ${city}
-        JOIN run_users y ON y.run_id = ${runId} AND y.user_id = b.blocked_id`.execute(db);
-      return rows.rows.map((r) => [r.a, r.b]);
     },
 
     /** Pairs matched on a date in [from, to) among the run's users (the repeat cooldown). */
@@ -410,6 +403,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       for (const r of rows.rows) {
         onRow({
           userId: r.user_id,
+          city: '',
           shard: 0,
           gender: '',
           seeking: [],

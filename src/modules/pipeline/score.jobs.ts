@@ -1,10 +1,11 @@
-import type { CandidatePools } from '../../core/scoring/candidates.ts';
+import type { Eligibility } from '../../core/scoring/eligibility.ts';
+import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
 import { computeCandidates } from '../../scoring/parallel.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
-import type { CandidateRow, RunMerchants } from './pipeline.repository.ts';
+import type { CandidateRow } from './pipeline.repository.ts';
 import {
   buildCityMatrix,
   buildEligibility,
@@ -16,16 +17,44 @@ import {
 /** Below this many query users a city is scored on the job's own thread (threads cost ~50 ms). */
 const INLINE_BELOW = 2_000;
 
-const merchantCache = new Map<string, Promise<RunMerchants>>();
+type RunIndex = CityContext & { eligibility: Eligibility };
 
-function runMerchants(ctx: PipelineContext, runId: string): Promise<RunMerchants> {
-  let cached = merchantCache.get(runId);
+const indexCache = new Map<string, Promise<RunIndex>>();
+
+/**
+ * The run's index (users, matrix, eligibility groups), built once per worker process and run:
+ * every shard this process scores reuses it. Keyed by run and attempt; the two newest are kept.
+ */
+function runIndex(
+  ctx: PipelineContext,
+  runId: string,
+  attempt: number,
+  weights: WeightSet,
+): Promise<RunIndex> {
+  const key = `${runId}.${String(attempt)}`;
+  let cached = indexCache.get(key);
   if (cached === undefined) {
-    cached = ctx.pipeline.merchants(runId);
-    cached.catch(() => merchantCache.delete(runId));
-    merchantCache.set(runId, cached);
-    // Keep the two newest runs: a worker process scores one night at a time.
-    while (merchantCache.size > 2) merchantCache.delete(merchantCache.keys().next().value as string);
+    cached = (async () => {
+      const [users, merchants] = await Promise.all([
+        ctx.pipeline.loadUsers(runId),
+        ctx.pipeline.merchants(runId),
+      ]);
+      const matrix = buildCityMatrix(users, merchants, weights);
+      const { eligibility, ageInFilter } = buildEligibility(users);
+      const avgTicket = Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0));
+      return {
+        users,
+        matrix,
+        eligibility,
+        ageInFilter,
+        query: new Int32Array(0),
+        minuteStart: users.map(minuteOffsets),
+        avgTicket,
+      };
+    })();
+    cached.catch(() => indexCache.delete(key));
+    indexCache.set(key, cached);
+    while (indexCache.size > 2) indexCache.delete(indexCache.keys().next().value as string);
   }
   return cached;
 }
@@ -33,11 +62,12 @@ function runMerchants(ctx: PipelineContext, runId: string): Promise<RunMerchants
 const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /**
- * Score one shard: for every city with users in the shard, load the city compactly (one COPY),
- * build its matrix, generate the shard users' exact pools with the eligibility filter applied
- * during generation (worker threads for large cities, so the event loop keeps renewing the job's
- * lock), re-rank by the full score and replace the shard's candidates rows in one transaction.
- * A shard already recorded in the run's stages is skipped (a duplicate after a Redis loss).
+ * Score one shard: load the run's index compactly (one COPY of per-user feature arrays, once per
+ * worker process and run), build the matrix with the run's global N and df, generate the shard
+ * users' exact pools with the eligibility filter applied during generation (worker threads, so
+ * the event loop keeps renewing the job's lock), re-rank by the full score and replace the
+ * shard's candidates rows in one transaction. A shard already recorded in the run's stages is
+ * skipped (a duplicate after a Redis loss).
  */
 export async function processScore(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
   const payload = parsePayload('score', job.data);
@@ -49,68 +79,43 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
 
   const started = performance.now();
   const weights = weightsOf(run);
-  const merchants = await runMerchants(ctx, run.id);
-  const cities = await ctx.pipeline.shardCities(run.id, payload.shard);
-  const cooldownFrom = addDays(run.date, -weights.repeatCooldownDays);
-  const perCity: Array<{ city: string; context: CityContext; pools: CandidatePools; excluded: Set<string> }> =
-    [];
-  let queryUsers = 0;
-  for (const [i, city] of cities.entries()) {
-    const users = await ctx.pipeline.loadCity(run.id, city);
-    const query = Int32Array.from(
-      users.flatMap((u, idx) => (u.shard === payload.shard && u.merchants.length > 0 ? [idx] : [])),
-    );
-    queryUsers += query.length;
-    const matrix = buildCityMatrix(users, merchants, weights);
-    const { eligibility, ageInFilter } = buildEligibility(users, city);
-    const pools = await computeCandidates(matrix, {
-      k: weights.candidatePoolSize,
-      users: query,
-      minSharedMerchants: weights.minSharedMerchants,
-      eligibility,
-      threads: query.length < INLINE_BELOW ? 0 : ctx.config.SCORE_THREADS,
-    });
-    const excluded = new Set<string>();
-    if (weights.repeatCooldownDays > 0) {
-      for (const [a, b] of await ctx.pipeline.recentPairs(run.id, cooldownFrom, run.date, city)) {
-        excluded.add(pairKey(a, b));
-      }
-    }
-    for (const [a, b] of await ctx.pipeline.cityBlocks(run.id, city)) excluded.add(pairKey(a, b));
-    const avgTicket = Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0));
-    perCity.push({
-      city,
-      context: { users, matrix, query, minuteStart: users.map(minuteOffsets), avgTicket, ageInFilter },
-      pools,
-      excluded,
-    });
-    await job.updateProgress(Math.round((80 * (i + 1)) / Math.max(1, cities.length)));
+  const index = await runIndex(ctx, run.id, payload.attempt, weights);
+  const loadSeconds = seconds(started);
+  await job.updateProgress(20);
+  const query = Int32Array.from(
+    index.users.flatMap((u, i) => (u.shard === payload.shard && u.merchants.length > 0 ? [i] : [])),
+  );
+  const pools = await computeCandidates(index.matrix, {
+    k: weights.candidatePoolSize,
+    users: query,
+    minSharedMerchants: weights.minSharedMerchants,
+    eligibility: index.eligibility,
+    threads: query.length < INLINE_BELOW ? 0 : ctx.config.SCORE_THREADS,
+    onProgress: (doneUsers, total) => {
+      void job.updateProgress(20 + Math.round((60 * doneUsers) / Math.max(1, total))).catch(() => undefined);
+    },
+  });
+  await job.updateProgress(80);
+
+  const excluded = new Set<string>();
+  if (weights.repeatCooldownDays > 0) {
+    const from = addDays(run.date, -weights.repeatCooldownDays);
+    for (const [a, b] of await ctx.pipeline.recentPairs(run.id, from, run.date)) excluded.add(pairKey(a, b));
   }
+  for (const [a, b] of await ctx.pipeline.runBlocks(run.id)) excluded.add(pairKey(a, b));
 
   // The re-rank scale: the shard's largest pair (the pair stage rescales with the run's).
-  const maxOverlap = perCity.reduce((m, c) => Math.max(m, c.pools.maxOverlap), 0);
-  const scale = weights.normalization === 'cosine' ? 1 : maxOverlap;
-  const rows: CandidateRow[] = [];
-  for (const c of perCity) {
-    const cityRows = rerank({
-      city: c.city,
-      context: c.context,
-      pools: c.pools,
-      weights,
-      scale,
-      excluded: (a, b) => c.excluded.has(pairKey(a, b)),
-    });
-    for (const row of cityRows) rows.push(row);
-  }
+  const maxOverlap = pools.maxOverlap;
+  const rows: CandidateRow[] = rerank({
+    context: { ...index, query },
+    pools,
+    weights,
+    scale: weights.normalization === 'cosine' ? 1 : maxOverlap,
+    excluded: (a, b) => excluded.has(pairKey(a, b)),
+  });
   await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);
   const candidates = rows.reduce((n, r) => n + r.candidateIds.length, 0);
-  const info = {
-    seconds: seconds(started),
-    cities: cities.length,
-    users: queryUsers,
-    candidates,
-    maxOverlap,
-  };
+  const info = { seconds: seconds(started), loadSeconds, users: query.length, candidates, maxOverlap };
   await ctx.runs.recordShard(run.id, payload.shard, info);
   await job.updateProgress(100);
   ctx.log.info(

@@ -7,23 +7,24 @@ import type { Gender } from '../../core/shared/gender.ts';
 import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository.ts';
 
 /**
- * The scoring of one city within one shard: the city's matrix, the shard users' exact pools
- * restricted by an eligibility filter during generation, then the re-rank by the full score.
+ * The scoring of one shard: the run's matrix (global N and df, as design section 4 defines idf),
+ * the shard users' exact pools restricted by an eligibility filter during generation, then the
+ * re-rank by the full score.
  *
- * Eligibility during generation: users fall into groups of identical (gender, seeking, age,
+ * Eligibility during generation: users fall into groups of identical (city, gender, seeking, age,
  * age range, verified, onlyVerified), and the filter admits a pair of groups when the pairing
- * core's `isEligiblePair` does (the city is the same by construction). Blocks and the repeat
+ * core's `isEligiblePair` does. Blocks and the repeat
  * cooldown are relations between individuals, which a group filter cannot express: they are
  * removed from the pools after generation, so a user with blocks may keep fewer than
- * `candidatePoolSize` candidates. When a city has more than MAX_GROUPS distinct groups, ages
+ * `candidatePoolSize` candidates. When the run has more than MAX_GROUPS distinct groups, ages
  * leave the group key and age ranges are checked after generation in the same way.
  */
 
-export const MAX_GROUPS = 2048;
+export const MAX_GROUPS = 4096;
 
 const CATEGORY_INDEX = new Map<string, number>(MERCHANT_CATEGORIES.map((c, i) => [c, i]));
 
-/** Per-city context kept between pool generation and the re-rank. */
+/** The run's index as a worker process keeps it between the shards it scores. */
 export type CityContext = {
   users: CityUser[];
   matrix: ScoringMatrix;
@@ -33,10 +34,10 @@ export type CityContext = {
   ageInFilter: boolean;
 };
 
-function asPairingUser(u: CityUser, city: string): PairingUser {
+function asPairingUser(u: CityUser): PairingUser {
   return {
     id: u.userId,
-    city,
+    city: u.city,
     gender: u.gender as Gender,
     seeking: u.seeking as Gender[],
     age: u.age,
@@ -54,16 +55,17 @@ function asPairingUser(u: CityUser, city: string): PairingUser {
 const OPEN_FACTS = { blocked: false, pairedRecently: false, sharedMerchants: 10, minSharedMerchants: 1 };
 
 /** Groups users by the attributes the eligibility rules read; the G×G admissibility matrix. */
-export function buildEligibility(
-  users: readonly CityUser[],
-  city: string,
-): { eligibility: Eligibility; ageInFilter: boolean } {
+export function buildEligibility(users: readonly CityUser[]): {
+  eligibility: Eligibility;
+  ageInFilter: boolean;
+} {
   const attempt = (withAge: boolean) => {
     const keys = new Map<string, number>();
     const reps: PairingUser[] = [];
     const group = new Int32Array(users.length);
     users.forEach((u, i) => {
       const key = [
+        u.city,
         u.gender,
         [...u.seeking].sort().join('+'),
         u.verified ? 1 : 0,
@@ -74,7 +76,7 @@ export function buildEligibility(
       if (g === undefined) {
         g = reps.length;
         keys.set(key, g);
-        const rep = asPairingUser(u, city);
+        const rep = asPairingUser(u);
         // Without ages in the key, the representative admits every age (checked after generation).
         reps.push(withAge ? rep : { ...rep, age: 18, ageMin: 0, ageMax: 1000 });
       }
@@ -100,7 +102,7 @@ export function buildEligibility(
   return { eligibility: { group, groupCount: G, mayPair }, ageInFilter };
 }
 
-/** The city's matrix over the run's merchant index (idf from the city's users; see docs/scaling.md). */
+/** The matrix of the given users over the run's merchant index (idf from these users). */
 export function buildCityMatrix(
   users: readonly CityUser[],
   merchants: RunMerchants,
@@ -210,7 +212,6 @@ export function spendLevel(a: number, b: number): number {
 }
 
 export type RerankInput = {
-  city: string;
   context: CityContext;
   pools: CandidatePools;
   weights: WeightSet;
