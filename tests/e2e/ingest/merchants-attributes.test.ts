@@ -233,3 +233,22 @@ describe('PUT /v1/users/{userId}/attributes', () => {
     );
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the service endpoints with their API key security and the Idempotency-Key header', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    type Operation = {
+      security?: unknown[];
+      parameters?: { in: string; name: string; required?: boolean }[];
+    };
+    const doc = res.json<{ paths: Record<string, Record<string, Operation>> }>();
+    const post = doc.paths['/v1/transactions/']?.['post'] ?? doc.paths['/v1/transactions']?.['post'];
+    expect(post?.security).toEqual([{ apiKey: [] }]);
+    expect(post?.parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'idempotency-key', required: true }),
+    );
+    expect(doc.paths['/v1/merchants/']?.['put'] ?? doc.paths['/v1/merchants']?.['put']).toBeDefined();
+    expect(doc.paths['/v1/users/{userId}/attributes']?.['put']).toBeDefined();
+  });
+});
