@@ -131,6 +131,22 @@ export function createUsersRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /**
+     * Share-locks the rows of these external ids (those that exist), in id order. Ingest takes it
+     * in its transaction before the statement that reads consent: a withdrawal holding the row
+     * then makes ingest wait, and ingest's next statement sees the withdrawal.
+     */
+    async lockShareByExternalIds(externalIds: readonly string[]): Promise<void> {
+      if (externalIds.length === 0) return;
+      await db
+        .selectFrom('users')
+        .select('id')
+        .where('external_id', '=', sql<string>`any(${[...new Set(externalIds)]}::text[])`)
+        .orderBy('id')
+        .forShare()
+        .execute();
+    },
+
     /** Deletes the user row; the foreign keys cascade to every table keyed by the user. */
     async deleteById(userId: string): Promise<boolean> {
       const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();

@@ -159,3 +159,36 @@ describe('audit service', () => {
     expect(await createAuditRepository(db).findByParty('system')).toHaveLength(1);
   });
 });
+
+describe('user row locks', () => {
+  it('a withdrawal (FOR UPDATE) waits until an ingest holding the share lock commits', async () => {
+    const users = createUsersRepository(db);
+    const id = await users.upsertByExternalId('lock-user');
+    const order: string[] = [];
+    let releaseIngest = (): void => undefined;
+    const ingestHolds = new Promise<void>((resolve) => {
+      releaseIngest = resolve;
+    });
+    let ingestLocked = (): void => undefined;
+    const locked = new Promise<void>((resolve) => {
+      ingestLocked = resolve;
+    });
+    const ingest = db.transaction().execute(async (trx) => {
+      await createUsersRepository(trx).lockShareByExternalIds(['lock-user', 'missing-user']);
+      order.push('ingest locked');
+      ingestLocked();
+      await ingestHolds;
+      order.push('ingest commits');
+    });
+    await locked;
+    const withdrawal = db.transaction().execute(async (trx) => {
+      await createUsersRepository(trx).lockForUpdate(id);
+      order.push('withdrawal locked');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(order).toEqual(['ingest locked']);
+    releaseIngest();
+    await Promise.all([ingest, withdrawal]);
+    expect(order).toEqual(['ingest locked', 'ingest commits', 'withdrawal locked']);
+  });
+});
