@@ -343,6 +343,7 @@ async function main(): Promise<void> {
   }
 
   const loadEnd = loadavg();
+  const shared = Math.max(loadStart[0] ?? 0, loadEnd[0] ?? 0, loadEnd[1] ?? 0) > cpus().length;
   const md = table(rows);
   process.stdout.write(`\n${md}\n`);
   if (!existsSync(resultsPath)) writeFileSync(resultsPath, RESULTS_HEADER);
@@ -355,6 +356,12 @@ async function main(): Promise<void> {
     '```',
     '',
     `Seed ${seed}; load average (1, 5, 15 min) ${loadStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(', ')} at end; scorer \`${relative(REPO, scorer)}\`${threads.length > 0 ? ` with ${threads.join(' ')}` : ''}.`,
+    ...(shared
+      ? [
+          '',
+          `The machine was shared with other work during this run (load above its ${cpus().length} cores): wall times are inflated against an idle machine, the reference's as well as ours.`,
+        ]
+      : []),
     '',
     md,
     '',

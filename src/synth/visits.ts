@@ -219,7 +219,7 @@ export class VisitGenerator {
     }
     if (plan) {
       for (const o of plan.outings) {
-        if (!o.present[me]) continue;
+        if (!o.present[me] || stamp[o.merchant] !== u) continue;
         const slot = this.slotOf[o.merchant] as number;
         out.visits[slot] = (out.visits[slot] as number) + 1;
         if (o.day > (out.lastDay[slot] as number)) out.lastDay[slot] = o.day;
