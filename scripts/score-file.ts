@@ -142,7 +142,7 @@ try {
   const dense = toDense(file);
   lap('parse');
 
-  const matrix = buildScoringMatrix(dense.columns, weights, { shared: threads > 0 });
+  const matrix = buildScoringMatrix(dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
   lap('weight');
   // the inverted index is built with the matrix; this phase is kept for comparable reports
   lap('index');

@@ -1,38 +1,62 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCandidateKernel, emptyStats, PoolBuilder } from '../core/scoring/candidates.ts';
 import type { KernelStats } from '../core/scoring/candidates.ts';
+import { createSymmetricKernel, mergePairHeaps } from '../core/scoring/symmetric.ts';
 import { TopK } from '../core/scoring/top-k.ts';
-import type { WorkerInit, ChunkRequest, ChunkResult } from './parallel.ts';
+import type { WorkerInit, ChunkRequest, ChunkResult, MergeRequest } from './parallel.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('parallel-worker must run in a worker thread');
+const { matrix, options, symmetric } = init;
 
-const kernel = createCandidateKernel(init.matrix, init.options);
-const heap = new TopK(init.options.k);
+const symmetricKernel = symmetric
+  ? createSymmetricKernel(matrix, {
+      ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
+      ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
+      countShared: true,
+    })
+  : undefined;
+const prunedKernel = symmetric ? undefined : createCandidateKernel(matrix, options);
+const heap = new TopK(options.k);
 let reported: KernelStats = emptyStats();
 
-port.on('message', (msg: ChunkRequest | { type: 'exit' }) => {
-  if (msg.type === 'exit') {
-    port.close();
+function statsDelta(): KernelStats {
+  const now: KernelStats = prunedKernel
+    ? { ...prunedKernel.stats }
+    : {
+        ...emptyStats(),
+        users: symmetricKernel!.stats.users,
+        postingsScanned: symmetricKernel!.stats.postingsScanned,
+      };
+  const delta = emptyStats();
+  for (const key of Object.keys(delta) as (keyof KernelStats)[]) delta[key] = now[key] - reported[key];
+  reported = now;
+  return delta;
+}
+
+port.on('message', (msg: ChunkRequest | MergeRequest) => {
+  if (msg.type === 'merge') {
+    const sets = symmetric!.heaps;
+    mergePairHeaps(sets, sets[0]!, msg.from, msg.to);
+    port.postMessage({ type: 'merged' });
     return;
   }
-  const builder = new PoolBuilder(msg.users, init.options.k);
+  if (symmetricKernel) {
+    const heaps = symmetric!.heaps[symmetric!.self]!;
+    for (let i = 0; i < msg.users.length; i++) symmetricKernel.scan(msg.users[i]!, heaps);
+    const result: ChunkResult = { type: 'done', id: msg.id, stats: statsDelta() };
+    port.postMessage(result);
+    return;
+  }
+  const builder = new PoolBuilder(msg.users, options.k);
   for (let i = 0; i < msg.users.length; i++) {
-    kernel.pool(msg.users[i]!, heap);
+    prunedKernel!.pool(msg.users[i]!, heap);
     builder.append(heap);
   }
-  const now = { ...kernel.stats };
-  const delta: KernelStats = {
-    users: now.users - reported.users,
-    postingsTotal: now.postingsTotal - reported.postingsTotal,
-    postingsScanned: now.postingsScanned - reported.postingsScanned,
-    verified: now.verified - reported.verified,
-    refreshes: now.refreshes - reported.refreshes,
-  };
-  reported = now;
-  const pools = builder.finish(delta);
-  const result: ChunkResult = { type: 'done', id: msg.id, pools };
+  const stats = statsDelta();
+  const pools = builder.finish(stats);
+  const result: ChunkResult = { type: 'done', id: msg.id, pools, stats };
   port.postMessage(result, [
     pools.offsets.buffer as ArrayBuffer,
     pools.candidates.buffer as ArrayBuffer,

@@ -4,11 +4,14 @@ import {
   allUsers,
   emptyStats,
   generateCandidates,
+  pairHeapsToPools,
+  useSymmetric,
   type CandidateOptions,
   type CandidatePools,
   type KernelStats,
 } from '../core/scoring/candidates.ts';
 import type { ScoringMatrix } from '../core/scoring/matrix.ts';
+import { createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
 
 /** Options of {@link computeCandidates}. */
 export interface ParallelCandidateOptions extends CandidateOptions {
@@ -24,6 +27,15 @@ export interface ParallelCandidateOptions extends CandidateOptions {
 export interface WorkerInit {
   matrix: ScoringMatrix;
   options: Omit<CandidateOptions, 'users'>;
+  /** Symmetric full run: every thread's heap set (shared) and this thread's index. */
+  symmetric?: { heaps: PairHeaps[]; self: number };
+}
+
+/** Symmetric runs: merge users `[from, to)` of all heap sets into the first. */
+export interface MergeRequest {
+  type: 'merge';
+  from: number;
+  to: number;
 }
 
 /** A work item: query users of one chunk. */
@@ -37,7 +49,9 @@ export interface ChunkRequest {
 export interface ChunkResult {
   type: 'done';
   id: number;
-  pools: CandidatePools;
+  /** Pruned runs: the chunk's pools. Symmetric runs: stats only (pools live in the heaps). */
+  pools?: CandidatePools;
+  stats: KernelStats;
 }
 
 const ARRAY_KEYS = [
@@ -85,62 +99,82 @@ function startWorker(init: WorkerInit): Worker {
 /**
  * Exact candidate pools of `options.users` (default: every user), computed on `threads` worker
  * threads that share the immutable matrix (SharedArrayBuffer, no copy per thread). Work is
- * handed out in chunks on demand, so threads stay busy; results are merged in query order and are
- * identical to {@link generateCandidates} on one thread. A shard run (a subset of users) returns
- * the same pools as the matching slice of a full run; `maxOverlap` is the shard's largest pair,
- * and the run's scaling constant is the maximum over all shards.
+ * handed out in chunks on demand, so threads stay busy; results are identical to
+ * {@link generateCandidates} on one thread.
+ *
+ * A full run on a matrix with posting lists in user order uses the symmetric kernel (each pair
+ * once; one heap set per thread, merged at the end). A shard (a subset of users) uses the pruned
+ * one-sided kernel and returns the same pools as the matching slice of a full run; `maxOverlap`
+ * is the shard's largest pair, and the run's scaling constant is the maximum over all shards.
  */
 export async function computeCandidates(
   matrix: ScoringMatrix,
   options: ParallelCandidateOptions,
 ): Promise<CandidatePools> {
-  const { threads = availableParallelism(), chunkSize = 512, onProgress, ...kernelOptions } = options;
+  const { threads = availableParallelism(), chunkSize, onProgress, ...kernelOptions } = options;
   const users = options.users ?? allUsers(matrix.userCount);
   if (threads <= 0 || users.length === 0) {
-    const pools = generateCandidates(matrix, { ...kernelOptions, users });
+    const pools = generateCandidates(matrix, kernelOptions);
     onProgress?.(users.length, users.length);
     return pools;
   }
   for (const u of users) {
     if (!(u >= 0 && u < matrix.userCount)) throw new RangeError(`query user ${String(u)} out of range`);
   }
+  const symmetric = useSymmetric(matrix, kernelOptions);
+  const size = chunkSize ?? (symmetric ? 256 : 512);
   const chunks: Int32Array[] = [];
-  for (let s = 0; s < users.length; s += chunkSize) chunks.push(users.slice(s, s + chunkSize));
-  const results: (CandidatePools | undefined)[] = new Array<CandidatePools | undefined>(chunks.length);
-  const init: WorkerInit = {
-    matrix: shareMatrix(matrix),
-    options: {
-      k: kernelOptions.k,
-      ...(kernelOptions.minSharedMerchants !== undefined && {
-        minSharedMerchants: kernelOptions.minSharedMerchants,
-      }),
-      ...(kernelOptions.eligibility !== undefined && { eligibility: kernelOptions.eligibility }),
-      ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
-    },
-  };
+  for (let s = 0; s < users.length; s += size) chunks.push(users.slice(s, s + size));
   const n = Math.min(threads, chunks.length);
+  const heaps = symmetric
+    ? Array.from({ length: n }, () => createPairHeaps(matrix.userCount, kernelOptions.k, true))
+    : [];
+  const results: (CandidatePools | undefined)[] = new Array<CandidatePools | undefined>(chunks.length);
+  const stats = emptyStats();
+  const shared = shareMatrix(matrix);
+  const kernel: Omit<CandidateOptions, 'users'> = {
+    k: kernelOptions.k,
+    ...(kernelOptions.minSharedMerchants !== undefined && {
+      minSharedMerchants: kernelOptions.minSharedMerchants,
+    }),
+    ...(kernelOptions.eligibility !== undefined && { eligibility: kernelOptions.eligibility }),
+    ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
+  };
   let next = 0;
   let done = 0;
   const workers: Worker[] = [];
+  const mergeRanges: [number, number][] = [];
+  if (symmetric) {
+    const per = Math.ceil(matrix.userCount / n);
+    for (let t = 0; t < n; t++) mergeRanges.push([t * per, Math.min(matrix.userCount, (t + 1) * per)]);
+  }
   try {
     await Promise.all(
-      Array.from({ length: n }, () => {
-        const worker = startWorker(init);
+      Array.from({ length: n }, (_, t) => {
+        const worker = startWorker({
+          matrix: shared,
+          options: kernel,
+          ...(symmetric && { symmetric: { heaps, self: t } }),
+        });
         workers.push(worker);
         return new Promise<void>((resolve, reject) => {
           const feed = (): void => {
-            if (next >= chunks.length) {
-              worker.postMessage({ type: 'exit' });
+            if (next < chunks.length) {
+              const id = next++;
+              const req: ChunkRequest = { type: 'chunk', id, users: chunks[id]! };
+              worker.postMessage(req);
+              return;
+            }
+            resolve();
+          };
+          worker.on('message', (msg: ChunkResult | { type: 'ready' } | { type: 'merged' }) => {
+            if (msg.type === 'merged') {
               resolve();
               return;
             }
-            const id = next++;
-            const req: ChunkRequest = { type: 'chunk', id, users: chunks[id]! };
-            worker.postMessage(req);
-          };
-          worker.on('message', (msg: ChunkResult | { type: 'ready' }) => {
             if (msg.type === 'done') {
-              results[msg.id] = msg.pools;
+              if (msg.pools) results[msg.id] = msg.pools;
+              for (const key of Object.keys(stats) as (keyof KernelStats)[]) stats[key] += msg.stats[key];
               done += chunks[msg.id]!.length;
               onProgress?.(done, users.length);
             }
@@ -153,9 +187,26 @@ export async function computeCandidates(
         });
       }),
     );
+    if (symmetric) {
+      await Promise.all(
+        workers.map(
+          (worker, t) =>
+            new Promise<void>((resolve, reject) => {
+              worker.once('message', (msg: { type: string }) => {
+                if (msg.type === 'merged') resolve();
+                else reject(new Error(`unexpected message ${msg.type}`));
+              });
+              const [from, to] = mergeRanges[t]!;
+              const req: MergeRequest = { type: 'merge', from, to };
+              worker.postMessage(req);
+            }),
+        ),
+      );
+    }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+  if (symmetric) return pairHeapsToPools(heaps, stats, true);
   return mergePools(
     users,
     results.map((r) => r!),

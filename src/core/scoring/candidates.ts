@@ -1,6 +1,13 @@
 import type { Eligibility } from './eligibility.ts';
 import { assertEligibility } from './eligibility.ts';
 import type { ScoringMatrix } from './matrix.ts';
+import {
+  createPairHeaps,
+  createSymmetricKernel,
+  isSymmetric,
+  mergePairHeaps as mergePairHeapsSorted,
+  type PairHeaps,
+} from './symmetric.ts';
 import { TopK } from './top-k.ts';
 
 /**
@@ -118,7 +125,9 @@ export function createCandidateKernel(
   const k = options.k;
   if (!Number.isInteger(k) || k < 0) throw new RangeError('k must be a non-negative integer');
   const minShared = options.minSharedMerchants ?? 1;
-  const pruning = options.pruning ?? FULL_PRUNING;
+  const requested = options.pruning ?? FULL_PRUNING;
+  // cuts need lists sorted by value; lists in user order are scanned whole (still exact)
+  const pruning = matrix.postingOrder === 'value' ? requested : { ...requested, cut: false };
   const elig = options.eligibility;
   if (elig) assertEligibility(elig, U);
   const maxRowNorm = matrix.maxRowNorm;
@@ -300,10 +309,37 @@ export function allUsers(n: number): Int32Array {
 }
 
 /**
- * The exact pools of the query users (single thread). See the module comment for the algorithm
- * and the proof that it equals brute force.
+ * Whether a run uses the symmetric full-run kernel (each pair once, see symmetric.ts): every user
+ * is queried, posting lists are in user order, the eligibility filter is symmetric and no
+ * pruning override is given.
+ */
+export function useSymmetric(matrix: ScoringMatrix, options: CandidateOptions): boolean {
+  return (
+    options.users === undefined &&
+    options.pruning === undefined &&
+    matrix.postingOrder === 'user' &&
+    isSymmetric(options.eligibility)
+  );
+}
+
+/**
+ * The exact pools of the query users (single thread). See the module comment for the pruned
+ * algorithm and its proof, and symmetric.ts for the full-run kernel; both equal brute force.
  */
 export function generateCandidates(matrix: ScoringMatrix, options: CandidateOptions): CandidatePools {
+  if (useSymmetric(matrix, options)) {
+    const heaps = createPairHeaps(matrix.userCount, options.k);
+    const kernel = createSymmetricKernel(matrix, {
+      ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
+      ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
+      countShared: true,
+    });
+    for (let u = 0; u < matrix.userCount; u++) kernel.scan(u, heaps);
+    const stats = emptyStats();
+    stats.users = matrix.userCount;
+    stats.postingsScanned = kernel.stats.postingsScanned;
+    return pairHeapsToPools([heaps], stats);
+  }
   const users = options.users ?? allUsers(matrix.userCount);
   for (const u of users) {
     if (!(u >= 0 && u < matrix.userCount)) throw new RangeError(`query user ${String(u)} out of range`);
@@ -365,6 +401,41 @@ export class PoolBuilder {
       stats,
     };
   }
+}
+
+/**
+ * Merges heap sets (see symmetric.ts) into the first one and returns its pools as views over its
+ * buffers, compacted in place (no copy of the U·k slots).
+ */
+export function pairHeapsToPools(sets: PairHeaps[], stats: KernelStats, merged = false): CandidatePools {
+  const into = sets[0]!;
+  const U = into.size.length;
+  if (!merged) mergePairHeapsSorted(sets, into, 0, U);
+  const { k, ids, scores, shared, size } = into;
+  const offsets = new Int32Array(U + 1);
+  let n = 0;
+  let max = 0;
+  for (let u = 0; u < U; u++) {
+    const base = u * k;
+    const c = size[u]!;
+    if (c > 0 && scores[base]! > max) max = scores[base]!;
+    if (n !== base) {
+      ids.copyWithin(n, base, base + c);
+      scores.copyWithin(n, base, base + c);
+      shared.copyWithin(n, base, base + c);
+    }
+    n += c;
+    offsets[u + 1] = n;
+  }
+  return {
+    users: allUsers(U),
+    offsets,
+    candidates: ids.subarray(0, n),
+    overlap: scores.subarray(0, n),
+    shared: shared.subarray(0, n),
+    maxOverlap: max,
+    stats,
+  };
 }
 
 function grow<T extends Int32Array | Float64Array | Uint16Array>(from: T, to: T): T {

@@ -45,8 +45,8 @@ export type MatrixWeights = Pick<
  *   `‖w_u‖ = 1` taken for a user without weight; so `overlap(u,v)` before run scaling is
  *   `Σ_m vals(u,m)·vals(v,m)`.
  * - Posting list of merchant m: `listUser/listVal[listPtr[m]..listPtr[m+1])`, the users with a
- *   nonzero weight at m, sorted by `listVal` (float32 copy of `vals`) descending, ties by user.
- *   `listMax[m]` is the largest float64 value of the list (0 when empty).
+ *   nonzero weight at m and their `vals`, in {@link PostingOrder}. `listMax[m]` is the largest
+ *   value of the list (0 when empty).
  * - `maxRowNorm = max_u ‖vals_u‖₂` (1 for cosine, up to rounding).
  */
 export interface ScoringMatrix {
@@ -66,14 +66,25 @@ export interface ScoringMatrix {
   stop: Uint8Array;
   listPtr: Int32Array;
   listUser: Int32Array;
-  listVal: Float32Array;
+  listVal: Float64Array;
   listMax: Float64Array;
+  /** How each posting list is ordered (see {@link PostingOrder}). */
+  postingOrder: PostingOrder;
   maxRowNorm: number;
 }
+
+/**
+ * Order of the posting lists: `user` (ascending user index: the symmetric full-run kernel reads
+ * only the part after the query user) or `value` (descending weight, as rounded to float32, ties by
+ * user: the pruned kernel cuts lists early).
+ */
+export type PostingOrder = 'user' | 'value';
 
 /** How the matrix arrays are allocated: `shared` puts them in SharedArrayBuffers (worker threads). */
 export interface MatrixAllocation {
   shared?: boolean;
+  /** Posting list order (default `value`). */
+  postingOrder?: PostingOrder;
 }
 
 function allocator(shared: boolean) {
@@ -82,7 +93,6 @@ function allocator(shared: boolean) {
   return {
     i32: (n: number) => new Int32Array(buf(n * 4)),
     f64: (n: number) => new Float64Array(buf(n * 8)),
-    f32: (n: number) => new Float32Array(buf(n * 4)),
     u8: (n: number) => new Uint8Array(buf(n)),
   };
 }
@@ -258,7 +268,8 @@ export function buildScoringMatrix(
   }
   maxRowNorm = Math.sqrt(maxRowNorm);
 
-  const index = buildPostings(U, M, rowPtr, cols, vals, A);
+  const postingOrder = allocation.postingOrder ?? 'value';
+  const index = buildPostings(U, M, rowPtr, cols, vals, A, postingOrder);
   return {
     userCount: U,
     merchantCount: M,
@@ -271,6 +282,7 @@ export function buildScoringMatrix(
     df,
     stop,
     ...index,
+    postingOrder,
     maxRowNorm,
   };
 }
@@ -298,8 +310,6 @@ function sortRowsByMerchant(order: Int32Array, s: number, e: number, merchant: I
   order.set(seg, s);
 }
 
-const MIN_F32 = 1.401298464324817e-45;
-
 function buildPostings(
   U: number,
   M: number,
@@ -307,13 +317,14 @@ function buildPostings(
   cols: Int32Array,
   vals: Float64Array,
   A: ReturnType<typeof allocator>,
+  postingOrder: PostingOrder,
 ) {
   const nnz = cols.length;
   const listPtr = A.i32(M + 1);
   for (let j = 0; j < nnz; j++) listPtr[cols[j]! + 1]!++;
   for (let m = 0; m < M; m++) listPtr[m + 1]! += listPtr[m]!;
   const listUser = A.i32(nnz);
-  const listVal = A.f32(nnz);
+  const listVal = A.f64(nnz);
   const listMax = A.f64(M);
   const fill = listPtr.slice(0, M);
   for (let u = 0; u < U; u++) {
@@ -322,28 +333,36 @@ function buildPostings(
       const p = fill[m]!++;
       const x = vals[j]!;
       listUser[p] = u;
-      // float32 never rounds a positive weight to 0 (a posting always adds something)
-      listVal[p] = Math.max(Math.fround(x), MIN_F32);
+      listVal[p] = x;
       if (x > listMax[m]!) listMax[m] = x;
     }
   }
-  sortPostings(listPtr, listUser, listVal);
+  if (postingOrder === 'value') sortPostings(listPtr, listUser, listVal);
   return { listPtr, listUser, listVal, listMax };
 }
 
 /**
- * Sorts every posting list by value descending, ties by user ascending (lists are filled in user
- * order, and the radix sort is stable). Positive float32 values order like their bit patterns.
+ * Sorts every posting list by value (rounded to float32) descending, ties by user ascending (lists
+ * are filled in user order and the radix sort is stable). Positive float32 values order like their
+ * bit patterns. Values equal as float32 may be out of float64 order by a relative 6e-8, which the
+ * pruning margin (1e-6) absorbs.
  */
-function sortPostings(listPtr: Int32Array, listUser: Int32Array, listVal: Float32Array): void {
+function sortPostings(listPtr: Int32Array, listUser: Int32Array, listVal: Float64Array): void {
   const M = listPtr.length - 1;
   let longest = 0;
   for (let m = 0; m < M; m++) longest = Math.max(longest, listPtr[m + 1]! - listPtr[m]!);
-  const bits = new Uint32Array(listVal.buffer, listVal.byteOffset, listVal.length);
+  const f32 = new Float32Array(1);
+  const f32bits = new Uint32Array(f32.buffer);
+  const key = (x: number): number => {
+    f32[0] = x;
+    return f32bits[0]!;
+  };
   const keyA = new Uint32Array(longest);
   const usrA = new Int32Array(longest);
+  const valA = new Float64Array(longest);
   const keyB = new Uint32Array(longest);
   const usrB = new Int32Array(longest);
+  const valB = new Float64Array(longest);
   const count = new Int32Array(256);
   for (let m = 0; m < M; m++) {
     const s = listPtr[m]!;
@@ -351,30 +370,34 @@ function sortPostings(listPtr: Int32Array, listUser: Int32Array, listVal: Float3
     if (n < 2) continue;
     if (n <= 32) {
       for (let i = 1; i < n; i++) {
-        const k = bits[s + i]!;
+        const x = listVal[s + i]!;
+        const k = key(x);
         const v = listUser[s + i]!;
         let j = i - 1;
-        while (j >= 0 && bits[s + j]! < k) {
-          bits[s + j + 1] = bits[s + j]!;
+        while (j >= 0 && key(listVal[s + j]!) < k) {
+          listVal[s + j + 1] = listVal[s + j]!;
           listUser[s + j + 1] = listUser[s + j]!;
           j--;
         }
-        bits[s + j + 1] = k;
+        listVal[s + j + 1] = x;
         listUser[s + j + 1] = v;
       }
       continue;
     }
     // LSD radix on the complemented key (ascending complement = descending value), 4 × 8 bits
     for (let i = 0; i < n; i++) {
-      keyA[i] = ~bits[s + i]! >>> 0;
+      keyA[i] = ~key(listVal[s + i]!) >>> 0;
       usrA[i] = listUser[s + i]!;
+      valA[i] = listVal[s + i]!;
     }
     for (let shift = 0; shift < 32; shift += 8) {
       const even = (shift & 8) === 0;
       const src = even ? keyA : keyB;
       const srcU = even ? usrA : usrB;
+      const srcV = even ? valA : valB;
       const dst = even ? keyB : keyA;
       const dstU = even ? usrB : usrA;
+      const dstV = even ? valB : valA;
       count.fill(0);
       for (let i = 0; i < n; i++) count[(src[i]! >>> shift) & 0xff]!++;
       let sum = 0;
@@ -387,11 +410,10 @@ function sortPostings(listPtr: Int32Array, listUser: Int32Array, listVal: Float3
         const d = count[(src[i]! >>> shift) & 0xff]!++;
         dst[d] = src[i]!;
         dstU[d] = srcU[i]!;
+        dstV[d] = srcV[i]!;
       }
     }
-    for (let i = 0; i < n; i++) {
-      bits[s + i] = ~keyA[i]! >>> 0;
-      listUser[s + i] = usrA[i]!;
-    }
+    listUser.set(usrA.subarray(0, n), s);
+    listVal.set(valA.subarray(0, n), s);
   }
 }

@@ -1,0 +1,246 @@
+import type { Eligibility } from './eligibility.ts';
+import type { ScoringMatrix } from './matrix.ts';
+
+/**
+ * Full-run exact top-k computing each unordered pair once (half the multiply-adds of a one-sided
+ * inverted index). For a query user u only the postings of users v > u are read (posting lists in
+ * user order, the start found by binary search); the accumulated `acc[v] = Σ_m x(u,m)·x(v,m)`
+ * (u's merchants in descending index, scipy's order) is offered to both u's and v's bounded
+ * heaps. The sum of a pair is the same float in both directions (same terms, same order), so
+ * both users see the exact reference score. Every pair sharing a weighted merchant is offered to
+ * both heaps exactly once overall, so after all users are scanned (in any order, on any number of
+ * heap sets whose union is then merged) every heap holds that user's exact top k.
+ */
+
+/**
+ * One bounded min-heap per user, flat: user u owns slots `[u·k, u·k + k)`, `size[u]` entries,
+ * root = worst kept entry under "higher score, then smaller id"; `worst[u]` is the root's score
+ * when full, else −∞ (a fast rejection test).
+ */
+export interface PairHeaps {
+  k: number;
+  ids: Int32Array;
+  scores: Float64Array;
+  shared: Uint16Array;
+  size: Int32Array;
+  worst: Float64Array;
+}
+
+/** Empty heaps for `userCount` users (in SharedArrayBuffers when `shared`). */
+export function createPairHeaps(userCount: number, k: number, shared = false): PairHeaps {
+  const buf = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const n = userCount * k;
+  const worst = new Float64Array(buf(userCount * 8));
+  worst.fill(k === 0 ? Infinity : -Infinity);
+  return {
+    k,
+    ids: new Int32Array(buf(n * 4)),
+    scores: new Float64Array(buf(n * 8)),
+    shared: new Uint16Array(buf(n * 2)),
+    size: new Int32Array(buf(userCount * 4)),
+    worst,
+  };
+}
+
+/** Whether `mayPair` is symmetric (required by the symmetric kernel). */
+export function isSymmetric(e: Eligibility | undefined): boolean {
+  if (!e) return true;
+  const G = e.groupCount;
+  for (let a = 0; a < G; a++) {
+    for (let b = a + 1; b < G; b++)
+      if ((e.mayPair[a * G + b] !== 0) !== (e.mayPair[b * G + a] !== 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * Offers (cand, score) to owner's heap. Invariant kept: the heap holds the best `k` offers so far
+ * under "higher score, then smaller id".
+ */
+export function offerPair(h: PairHeaps, owner: number, cand: number, score: number, shared: number): void {
+  const { k, ids, scores } = h;
+  const base = owner * k;
+  const n = h.size[owner]!;
+  if (n < k) {
+    let i = n;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const ps = scores[base + p]!;
+      if (!(score < ps || (score === ps && cand > ids[base + p]!))) break;
+      ids[base + i] = ids[base + p]!;
+      scores[base + i] = ps;
+      h.shared[base + i] = h.shared[base + p]!;
+      i = p;
+    }
+    ids[base + i] = cand;
+    scores[base + i] = score;
+    h.shared[base + i] = shared;
+    h.size[owner] = n + 1;
+    if (n + 1 === k) h.worst[owner] = scores[base]!;
+    return;
+  }
+  const rs = scores[base]!;
+  if (score < rs || (score === rs && cand > ids[base]!)) return;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    let c = l;
+    if (r < k) {
+      const ls = scores[base + l]!;
+      const rs2 = scores[base + r]!;
+      if (rs2 < ls || (rs2 === ls && ids[base + r]! > ids[base + l]!)) c = r;
+    }
+    const cs = scores[base + c]!;
+    if (!(cs < score || (cs === score && ids[base + c]! > cand))) break;
+    ids[base + i] = ids[base + c]!;
+    scores[base + i] = cs;
+    h.shared[base + i] = h.shared[base + c]!;
+    i = c;
+  }
+  ids[base + i] = cand;
+  scores[base + i] = score;
+  h.shared[base + i] = shared;
+  h.worst[owner] = scores[base]!;
+}
+
+/** Options of the symmetric kernel. */
+export interface SymmetricOptions {
+  minSharedMerchants?: number;
+  /** Count shared merchants per pair (forced when minSharedMerchants > 1); else reported as 0. */
+  countShared?: boolean;
+  eligibility?: Eligibility;
+}
+
+/** Work counters. */
+export interface SymmetricStats {
+  users: number;
+  postingsScanned: number;
+}
+
+/** A per-thread scanner writing into one heap set. */
+export interface SymmetricKernel {
+  scan(u: number, heaps: PairHeaps): void;
+  readonly stats: SymmetricStats;
+}
+
+/** Creates the scanner; the matrix must have `postingOrder === 'user'`. */
+export function createSymmetricKernel(
+  matrix: ScoringMatrix,
+  options: SymmetricOptions = {},
+): SymmetricKernel {
+  if (matrix.postingOrder !== 'user')
+    throw new Error('the symmetric kernel needs posting lists in user order');
+  const { userCount: U, rowPtr, cols, vals, listPtr, listUser, listVal } = matrix;
+  const minShared = options.minSharedMerchants ?? 1;
+  const counting = (options.countShared ?? false) || minShared > 1;
+  const elig = options.eligibility;
+  if (!isSymmetric(elig)) throw new Error('the symmetric kernel needs a symmetric mayPair');
+  const acc = new Float64Array(U);
+  const cnt = new Uint16Array(counting ? U : 0);
+  const touched = new Int32Array(U);
+  const stats: SymmetricStats = { users: 0, postingsScanned: 0 };
+
+  const scan = (u: number, heaps: PairHeaps): void => {
+    stats.users++;
+    let nT = 0;
+    const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
+    for (let j = rowPtr[u + 1]! - 1, s0 = rowPtr[u]!; j >= s0; j--) {
+      const m = cols[j]!;
+      const a = vals[j]!;
+      let lo = listPtr[m]!;
+      let hi = listPtr[m + 1]!;
+      // first posting with user > u
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (listUser[mid]! <= u) lo = mid + 1;
+        else hi = mid;
+      }
+      const end = listPtr[m + 1]!;
+      stats.postingsScanned += end - lo;
+      if (elig) {
+        const { group, mayPair } = elig;
+        for (let p = lo; p < end; p++) {
+          const v = listUser[p]!;
+          if (mayPair[gBase + group[v]!] === 0) continue;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+          if (counting) cnt[v]!++;
+        }
+      } else if (counting) {
+        for (let p = lo; p < end; p++) {
+          const v = listUser[p]!;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+          cnt[v]!++;
+        }
+      } else {
+        for (let p = lo; p < end; p++) {
+          const v = listUser[p]!;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+        }
+      }
+    }
+    const worst = heaps.worst;
+    for (let i = 0; i < nT; i++) {
+      const v = touched[i]!;
+      const s = acc[v]!;
+      acc[v] = 0;
+      let c = 0;
+      if (counting) {
+        c = cnt[v]!;
+        cnt[v] = 0;
+        if (c < minShared) continue;
+      }
+      if (!(s > 0)) continue;
+      // u < v: u wins ties in v's heap against larger ids, v loses ties in u's heap to smaller ones
+      if (s >= worst[v]!) offerPair(heaps, v, u, s, c);
+      if (s >= worst[u]!) offerPair(heaps, u, v, s, c);
+    }
+  };
+  return { scan, stats };
+}
+
+/**
+ * Merges the heap sets of several scanners for users `[from, to)` into `into` (one of them),
+ * leaving each user's slots sorted best first and `size` set. Entries are disjoint across sets
+ * (each pair is offered in exactly one set), so the result is the exact top k of the union.
+ */
+export function mergePairHeaps(sets: PairHeaps[], into: PairHeaps, from: number, to: number): void {
+  const k = into.k;
+  const cap = k * sets.length;
+  const ids = new Int32Array(cap);
+  const scores = new Float64Array(cap);
+  const shared = new Uint16Array(cap);
+  const order: number[] = [];
+  for (let u = from; u < to; u++) {
+    let n = 0;
+    for (const h of sets) {
+      const base = u * k;
+      for (let i = 0; i < h.size[u]!; i++) {
+        ids[n] = h.ids[base + i]!;
+        scores[n] = h.scores[base + i]!;
+        shared[n] = h.shared[base + i]!;
+        n++;
+      }
+    }
+    order.length = n;
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => scores[b]! - scores[a]! || ids[a]! - ids[b]!);
+    const keep = Math.min(k, n);
+    const base = u * k;
+    for (let i = 0; i < keep; i++) {
+      const o = order[i]!;
+      into.ids[base + i] = ids[o]!;
+      into.scores[base + i] = scores[o]!;
+      into.shared[base + i] = shared[o]!;
+    }
+    into.size[u] = keep;
+  }
+}
