@@ -89,6 +89,8 @@ export function createTransactionRepository(db: Db) {
         registered AS (
           INSERT INTO transaction_ids (client_id, transaction_id)
           SELECT ${clientId}, transaction_id FROM classified WHERE code IS NULL
+          -- One lock order for every batch: concurrent batches sharing ids wait, never deadlock.
+          ORDER BY transaction_id COLLATE "C"
           ON CONFLICT DO NOTHING
           RETURNING transaction_id
         ),

@@ -22,7 +22,9 @@ export function createMerchantRepository(db: Db) {
         WITH upserted AS (
           INSERT INTO merchants (external_id, name, category, city, lat, lng)
           SELECT * FROM unnest(${ids}::text[], ${names}::text[], ${categories}::text[], ${cities}::text[],
-                               ${lats}::float8[], ${lngs}::float8[])
+                               ${lats}::float8[], ${lngs}::float8[]) AS t(external_id, name, category, city, lat, lng)
+          -- One lock order for every batch: concurrent upserts of the same merchants never deadlock.
+          ORDER BY external_id COLLATE "C"
           ON CONFLICT (external_id) DO UPDATE
             SET name = excluded.name, category = excluded.category, city = excluded.city,
                 lat = excluded.lat, lng = excluded.lng, updated_at = now()

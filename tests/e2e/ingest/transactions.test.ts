@@ -161,6 +161,24 @@ describe('POST /v1/transactions', () => {
     expect(row.amount_cents).toBe('1250');
   });
 
+  it('stores each id once when concurrent batches share ids in opposite orders', async () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => `shared-${String(i)}`);
+    const before = await snapshot(t.db);
+    const responses = await Promise.all(
+      [ids, [...ids].reverse(), ids.filter((_, i) => i % 2 === 0).reverse()].map((order) =>
+        postTransactions(t, { transactions: order.map((id) => tx(id)) }),
+      ),
+    );
+    const results = responses.map((r) => {
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json<{ accepted: number; duplicate: number }>();
+    });
+    expect(results.reduce((sum, r) => sum + r.accepted, 0)).toBe(2_000);
+    expect(results.reduce((sum, r) => sum + r.duplicate, 0)).toBe(5_000 - 2_000);
+    const after = await snapshot(t.db);
+    expect(after.transactions - before.transactions).toBe(2_000);
+  });
+
   it('refuses the same id twice in one batch, naming both indices', async () => {
     const error = await expectRefused({ transactions: [tx('twice-a'), tx('twice-b'), tx('twice-a')] });
     expect(error.error.code).toBe('invalid_request');
