@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Deps } from './deps.ts';
 import { createApiClientRepository } from './modules/api-clients/api-clients.repository.ts';
-import { registerAuth } from './plugins/auth.ts';
+import { registerAuth, registerGuards } from './plugins/auth.ts';
 import { registerErrorHandling, sendError } from './plugins/errors.ts';
 import { registerJsonParser } from './plugins/json-body.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
@@ -78,12 +78,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   });
 
   registerJsonParser(app);
-  registerAuth(app, {
-    config: deps.config,
-    clock: deps.clock,
-    apiClients: createApiClientRepository(deps.db),
-  });
-
+  // Shed load first, before any authentication lookup.
   await app.register(underPressure, {
     // Event-loop delay is the overload signal; utilization near 1 is normal for a busy, healthy server.
     maxEventLoopDelay: 1_000,
@@ -99,7 +94,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     },
   });
 
+  registerAuth(app, {
+    config: deps.config,
+    clock: deps.clock,
+    apiClients: createApiClientRepository(deps.db),
+  });
+
   await registerRateLimit(app, deps, { nameSpace: options.rateLimitNameSpace ?? 'kindred:rate-limit:' });
+  registerGuards(app);
   registerErrorHandling(app, app.rateLimit());
 
   await registerOpenApi(app);

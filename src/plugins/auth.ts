@@ -108,11 +108,20 @@ const isGuard = (hook: unknown): hook is Guard =>
 const hooksOf = (value: unknown): unknown[] =>
   Array.isArray(value) ? (value as unknown[]) : value === undefined ? [] : [value];
 
-/** Adds the guard of `config.auth`, and documents every guarded route's security and 401/403. */
+/**
+ * Adds the guard of `config.auth`, moves every `onRequest` guard after the route's other
+ * `onRequest` hooks (the rate limit among them, so refused credentials are still counted), and
+ * documents each guarded route's security scheme and 401/403 responses.
+ */
 function onGuardedRoute(route: RouteOptions): void {
   const configured = route.config?.auth;
-  if (configured !== undefined) {
-    route.onRequest = [createGuard(configured), ...hooksOf(route.onRequest)] as NonNullable<
+  const onRequest = hooksOf(route.onRequest);
+  const guardsFirst = [
+    ...(configured === undefined ? [] : [createGuard(configured)]),
+    ...onRequest.filter(isGuard),
+  ];
+  if (guardsFirst.length > 0) {
+    route.onRequest = [...onRequest.filter((h) => !isGuard(h)), ...guardsFirst] as NonNullable<
       RouteOptions['onRequest']
     >;
   }
@@ -168,13 +177,21 @@ async function identify(request: FastifyRequest, deps: AuthDeps): Promise<void> 
   }
 }
 
-/** Installs identification, the guard decorators and the `config.auth` route option on the root. */
+/** Installs identification (a root `onRequest` hook) and the guard decorators on the root. */
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('authFailure', null);
   app.decorate('requireUser', createGuard({ kind: 'user', roles: ['user'] }));
   app.decorate('requireRole', (...roles: Role[]) => createGuard({ kind: 'user', roles }));
   app.decorate('requireScope', (scope: string) => createGuard({ kind: 'client', scope }));
-  app.addHook('onRoute', onGuardedRoute);
   app.addHook('onRequest', (request) => identify(request, deps));
+}
+
+/**
+ * Installs the `config.auth` route option and the guard ordering/documentation. Call it after
+ * registering the rate limit: onRoute hooks run in registration order, and this one must see
+ * the rate-limit hook already attached to the route to place the guards after it.
+ */
+export function registerGuards(app: FastifyInstance): void {
+  app.addHook('onRoute', onGuardedRoute);
 }

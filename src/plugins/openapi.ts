@@ -25,8 +25,17 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Kindred API',
         version: '1.0.0',
-        description:
-          'Consented matching of strangers whose consumption overlaps. Errors are `{ error: { code, message, details } }`.',
+        description: [
+          'Consented matching of strangers whose consumption overlaps.',
+          '',
+          'Errors are `{ error: { code, message, details: [{ path, message }] } }`; validation errors (400 `invalid_request`) list every bad field as `body.a.0.b`, `querystring.x`, `params.id` or `headers.h`.',
+          '',
+          'Authentication: `Authorization: Bearer <JWT>` for users, analysts and admins; `Authorization: Bearer kdk_…` for service clients.',
+          'No credential → 401 `unauthenticated`; a malformed, badly signed, expired, wrong-issuer/audience token or an unknown/revoked key → 401 `invalid_credentials`;',
+          'an API key on a user route or a user token on a service route → 403 `wrong_credential_type`; the right kind without the role or scope → 403 `forbidden`.',
+          '',
+          'Every response carries `x-request-id` (yours if it is ≤128 characters of `[A-Za-z0-9._-]`). Over the rate limit → 429 `rate_limited` with `retry-after`; a backing service down → 503 `service_unavailable`.',
+        ].join('\n'),
       },
       tags: OPENAPI_TAGS,
       components: {

@@ -10,6 +10,11 @@ beforeAll(async () => {
   t = await createTestApp({ config: { RATE_LIMIT_MAX: 3 } });
   t.app.get('/test/limited', { schema: { response: { 200: Ok } } }, () => ({ ok: true as const }));
   t.app.get(
+    '/test/guarded',
+    { config: { auth: { kind: 'client', scope: 'ingest' } }, schema: { response: { 200: Ok } } },
+    () => ({ ok: true as const }),
+  );
+  t.app.get(
     '/test/strict',
     { config: { rateLimit: { max: 1, timeWindow: 60_000 } }, schema: { response: { 200: Ok } } },
     () => ({
@@ -65,6 +70,26 @@ describe('rate limits on Redis', () => {
     const headers = bearer(userToken('strict-user'));
     expect((await hit('/test/strict', headers)).statusCode).toBe(200);
     expect((await hit('/test/strict', headers)).statusCode).toBe(429);
+  });
+
+  it('counts refused credentials too: guards run after the limiter', async () => {
+    const headers = bearer('kdk_not-a-real-key');
+    for (let i = 0; i < 3; i += 1) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/test/guarded',
+        headers,
+        remoteAddress: '192.0.2.7',
+      });
+      expect(res.statusCode).toBe(401);
+    }
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/test/guarded',
+      headers,
+      remoteAddress: '192.0.2.7',
+    });
+    expect(res.statusCode).toBe(429);
   });
 
   it('exempts the health probes', async () => {

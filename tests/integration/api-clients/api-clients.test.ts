@@ -27,8 +27,8 @@ beforeAll(async () => {
   repo = createApiClientRepository(db);
 });
 afterAll(async () => {
-  await db.destroy();
-  await database.drop();
+  if (db !== undefined) await db.destroy();
+  if (database !== undefined) await database.drop();
 });
 
 describe('api client repository', () => {
@@ -79,67 +79,92 @@ const tsx = (script: string, args: string[], env: Record<string, string> = {}) =
     }),
   );
 
+// Each case starts a tsx process (a few seconds each on a busy machine).
+const CLI_TIMEOUT_MS = 120_000;
+
 describe('npm run api-key', () => {
-  it('creates (key printed once), lists (prefix only) and revokes', async () => {
-    const created = await tsx('scripts/api-key.ts', ['create', '--name', 'cli-client', '--scope', 'ingest']);
-    expect(created.code).toBe(0);
-    const key = created.stdout.trim();
-    expect(key).toMatch(/^kdk_[A-Za-z0-9_-]{43}$/);
-    expect((await repo.findActiveByHash(hashApiKey(key)))?.name).toBe('cli-client');
+  it(
+    'creates (key printed once), lists (prefix only) and revokes',
+    async () => {
+      const created = await tsx('scripts/api-key.ts', [
+        'create',
+        '--name',
+        'cli-client',
+        '--scope',
+        'ingest',
+      ]);
+      expect(created.code, created.stderr).toBe(0);
+      const key = created.stdout.trim();
+      expect(key).toMatch(/^kdk_[A-Za-z0-9_-]{43}$/);
+      expect((await repo.findActiveByHash(hashApiKey(key)))?.name).toBe('cli-client');
 
-    const listed = await tsx('scripts/api-key.ts', ['list']);
-    expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/cli-client\tkdk_\S+…\tingest\tactive/);
-    expect(listed.stdout).not.toContain(key);
+      const listed = await tsx('scripts/api-key.ts', ['list']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(/cli-client\tkdk_\S+…\tingest\tactive/);
+      expect(listed.stdout).not.toContain(key);
 
-    const revoked = await tsx('scripts/api-key.ts', ['revoke', '--name', 'cli-client']);
-    expect(revoked.code).toBe(0);
-    expect(await repo.findActiveByHash(hashApiKey(key))).toBeUndefined();
-    expect((await tsx('scripts/api-key.ts', ['revoke', '--name', 'cli-client'])).code).toBe(1);
-  });
+      const revoked = await tsx('scripts/api-key.ts', ['revoke', '--name', 'cli-client']);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(await repo.findActiveByHash(hashApiKey(key))).toBeUndefined();
+      expect((await tsx('scripts/api-key.ts', ['revoke', '--name', 'cli-client'])).code).toBe(1);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
-  it('exits 2 with usage on bad arguments', async () => {
-    const cases = [
-      [],
-      ['create', '--name', 'x'],
-      ['create', '--name', 'x', '--scope', 'admin'],
-      ['delete', '--name', 'x'],
-      ['create', '--name', 'x', '--scope', 'ingest', '--bogus'],
-      ['revoke'],
-    ];
-    const results = await Promise.all(cases.map((args) => tsx('scripts/api-key.ts', args)));
-    for (const [i, result] of results.entries()) {
-      expect(result.code, JSON.stringify(cases[i])).toBe(2);
-      expect(result.stderr).toContain('usage: npm run api-key');
-    }
-  });
+  it(
+    'exits 2 with usage on bad arguments',
+    async () => {
+      const cases = [
+        [],
+        ['create', '--name', 'x'],
+        ['create', '--name', 'x', '--scope', 'admin'],
+        ['delete', '--name', 'x'],
+        ['create', '--name', 'x', '--scope', 'ingest', '--bogus'],
+        ['revoke'],
+      ];
+      const results = await Promise.all(cases.map((args) => tsx('scripts/api-key.ts', args)));
+      for (const [i, result] of results.entries()) {
+        expect(result.code, JSON.stringify(cases[i])).toBe(2);
+        expect(result.stderr).toContain('usage: npm run api-key');
+      }
+    },
+    CLI_TIMEOUT_MS,
+  );
 });
 
 describe('npm run token', () => {
-  it('prints a JWT the API accepts, with the requested role and ttl', async () => {
-    const result = await tsx('scripts/token.ts', ['--sub', 'dev-user', '--role', 'analyst', '--ttl', '2h']);
-    expect(result.code).toBe(0);
-    const config = testConfig();
-    const claims = verifyJwt(
-      result.stdout.trim(),
-      { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
-      new Date(),
-    );
-    expect(claims).toMatchObject({ sub: 'dev-user', role: 'analyst' });
-    expect(claims.exp - (claims.iat ?? 0)).toBe(7200);
-  });
+  it(
+    'prints a JWT the API accepts, with the requested role and ttl',
+    async () => {
+      const result = await tsx('scripts/token.ts', ['--sub', 'dev-user', '--role', 'analyst', '--ttl', '2h']);
+      expect(result.code, result.stderr).toBe(0);
+      const config = testConfig();
+      const claims = verifyJwt(
+        result.stdout.trim(),
+        { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+        new Date(),
+      );
+      expect(claims).toMatchObject({ sub: 'dev-user', role: 'analyst' });
+      expect(claims.exp - (claims.iat ?? 0)).toBe(7200);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
-  it('exits 2 with usage on bad arguments', async () => {
-    const cases = [
-      ['--sub', 'u'],
-      ['--sub', 'u', '--role', 'root'],
-      ['--role', 'user'],
-      ['--sub', 'u', '--role', 'user', '--ttl', 'forever'],
-    ];
-    const results = await Promise.all(cases.map((args) => tsx('scripts/token.ts', args)));
-    for (const [i, result] of results.entries()) {
-      expect(result.code, JSON.stringify(cases[i])).toBe(2);
-      expect(result.stderr).toContain('usage: npm run token');
-    }
-  });
+  it(
+    'exits 2 with usage on bad arguments',
+    async () => {
+      const cases = [
+        ['--sub', 'u'],
+        ['--sub', 'u', '--role', 'root'],
+        ['--role', 'user'],
+        ['--sub', 'u', '--role', 'user', '--ttl', 'forever'],
+      ];
+      const results = await Promise.all(cases.map((args) => tsx('scripts/token.ts', args)));
+      for (const [i, result] of results.entries()) {
+        expect(result.code, JSON.stringify(cases[i])).toBe(2);
+        expect(result.stderr).toContain('usage: npm run token');
+      }
+    },
+    CLI_TIMEOUT_MS,
+  );
 });
