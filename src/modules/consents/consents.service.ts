@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { ConsentPurpose } from '../../db/types.ts';
-import { AppError } from '../../errors.ts';
+import { conflict } from '../../errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { localDate } from '../users/local-day.ts';
 import type { UserStore } from '../users/user-store.ts';
@@ -39,7 +39,7 @@ export type Withdrawal = {
 };
 
 const notGranted = (purpose: ConsentPurpose) =>
-  new AppError(409, 'consent_not_granted', `no current consent for ${purpose} to withdraw`);
+  conflict('consent_not_granted', `no current consent for ${purpose} to withdraw`);
 
 export function createConsentsService({ read, transact, audit, clock, defaultTimeZone }: Deps) {
   return {

@@ -57,7 +57,7 @@ export const DataExportView = z
     exportedAt: z.date(),
     user: z.object({
       userId: z.string(),
-      createdAt: z.date(),
+      createdAt: z.date().nullable().describe('null when nothing is held about me'),
       suspended: z.boolean(),
     }),
     attributes: z

@@ -9,10 +9,12 @@ type Deps = {
   read: {
     users: Pick<UserStore['users'], 'findByExternalId'>;
     profiles: Pick<UserStore['profiles'], 'find'>;
-    consents: Pick<UserStore['consents'], 'events'>;
-    me: UserStore['me'];
+    me: Pick<UserStore['me'], 'activeWindowDays' | 'merchantsSince'>;
   };
   transact: <T>(work: (store: Pick<UserStore, 'users' | 'userData' | 'audit'>) => Promise<T>) => Promise<T>;
+  snapshot: <T>(
+    work: (store: Pick<UserStore, 'users' | 'profiles' | 'consents' | 'me'>) => Promise<T>,
+  ) => Promise<T>;
   audit: Pick<AuditService, 'record'>;
   clock: Clock;
   /** The zone of "today" for a user without a profile. */
@@ -21,7 +23,7 @@ type Deps = {
   kAnon: number;
 };
 
-export function createMeService({ read, transact, audit, clock, defaultTimeZone, kAnon }: Deps) {
+export function createMeService({ read, transact, snapshot, audit, clock, defaultTimeZone, kAnon }: Deps) {
   return {
     /**
      * The caller's merchants in the active weight set's window: the `windowDays` days before
@@ -46,66 +48,47 @@ export function createMeService({ read, transact, audit, clock, defaultTimeZone,
       };
     },
 
-    /** Everything held about the caller; a caller never seen gets an empty export. */
+    /**
+     * Everything held about the caller, read in one repeatable-read, read-only transaction: a
+     * consistent snapshot on one connection. A caller never seen gets an empty export.
+     */
     async exportData(externalId: string): Promise<DataExportView> {
       const exportedAt = clock.now();
-      const user = await read.users.findByExternalId(externalId);
-      if (user === undefined) {
+      return snapshot(async ({ users, profiles, consents, me }) => {
+        const user = await users.findByExternalId(externalId);
+        if (user === undefined) {
+          return {
+            exportedAt,
+            user: { userId: externalId, createdAt: null, suspended: false },
+            attributes: { verified: false, trusted: false },
+            profile: null,
+            consentEvents: [],
+            transactions: [],
+            reveals: [],
+            candidatePools: [],
+            matches: [],
+            decisions: [],
+            guesses: [],
+            blocksMade: [],
+            reportsMade: [],
+          };
+        }
         return {
           exportedAt,
-          user: { userId: externalId, createdAt: exportedAt, suspended: false },
-          attributes: { verified: false, trusted: false },
-          profile: null,
-          consentEvents: [],
-          transactions: [],
-          reveals: [],
-          candidatePools: [],
-          matches: [],
-          decisions: [],
-          guesses: [],
-          blocksMade: [],
-          reportsMade: [],
+          user: { userId: user.externalId, createdAt: user.createdAt, suspended: user.suspendedAt !== null },
+          attributes: { verified: user.verified, trusted: user.trusted },
+          profile: (await profiles.find(user.id)) ?? null,
+          consentEvents: await consents.events(user.id),
+          transactions: await me.transactions(user.id),
+          reveals: await me.reveals(user.id),
+          candidatePools: await me.candidatePools(user.id),
+          matches: await me.matches(user.id),
+          decisions: await me.decisions(user.id),
+          guesses: await me.guesses(user.id),
+          blocksMade: await me.blocksMade(user.id),
+          reportsMade: await me.reportsMade(user.id),
         };
-      }
-      const { me } = read;
-      const [
-        profile,
-        consentEvents,
-        transactions,
-        reveals,
-        candidatePools,
-        matches,
-        decisions,
-        guesses,
-        blocks,
-        reports,
-      ] = await Promise.all([
-        read.profiles.find(user.id),
-        read.consents.events(user.id),
-        me.transactions(user.id),
-        me.reveals(user.id),
-        me.candidatePools(user.id),
-        me.matches(user.id),
-        me.decisions(user.id),
-        me.guesses(user.id),
-        me.blocksMade(user.id),
-        me.reportsMade(user.id),
-      ]);
-      return {
-        exportedAt,
-        user: { userId: user.externalId, createdAt: user.createdAt, suspended: user.suspendedAt !== null },
-        attributes: { verified: user.verified, trusted: user.trusted },
-        profile: profile ?? null,
-        consentEvents,
-        transactions,
-        reveals,
-        candidatePools,
-        matches,
-        decisions,
-        guesses,
-        blocksMade: blocks,
-        reportsMade: reports,
-      };
+      });
     },
 
     /**

@@ -4,7 +4,7 @@ import { createAuditService, deriveAuditKey } from '../audit/audit.service.ts';
 import { createConsentsService } from '../consents/consents.service.ts';
 import { createMeService } from '../me/me.service.ts';
 import { createProfileService } from '../profile/profile.service.ts';
-import { createUserStore, transactionRunner } from './user-store.ts';
+import { createUserStore, snapshotRunner, transactionRunner } from './user-store.ts';
 
 /** The services behind the user's own-data endpoints (profile, consents, merchants, export, erasure). */
 export function createUserServices({ db, clock, config }: Pick<Deps, 'db' | 'clock' | 'config'>) {
@@ -15,6 +15,14 @@ export function createUserServices({ db, clock, config }: Pick<Deps, 'db' | 'clo
   return {
     profileService: createProfileService({ read, transact, clock }),
     consentsService: createConsentsService({ read, transact, audit, clock, defaultTimeZone }),
-    meService: createMeService({ read, transact, audit, clock, defaultTimeZone, kAnon: config.K_ANON }),
+    meService: createMeService({
+      read,
+      transact,
+      snapshot: snapshotRunner(db),
+      audit,
+      clock,
+      defaultTimeZone,
+      kAnon: config.K_ANON,
+    }),
   };
 }

@@ -26,3 +26,13 @@ export const transactionRunner =
   (db: Kysely<Database>) =>
   <T>(work: (store: UserStore) => Promise<T>): Promise<T> =>
     db.transaction().execute((trx) => work(createUserStore(trx)));
+
+/** Runs `work` in one repeatable-read, read-only transaction: every read sees the same snapshot. */
+export const snapshotRunner =
+  (db: Kysely<Database>) =>
+  <T>(work: (store: UserStore) => Promise<T>): Promise<T> =>
+    db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute((trx) => work(createUserStore(trx)));

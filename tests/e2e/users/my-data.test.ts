@@ -115,7 +115,7 @@ describe('GET /v1/me/data', () => {
     const response = await get('nobody-here', '/v1/me/data');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
-      user: { userId: 'nobody-here' },
+      user: { userId: 'nobody-here', createdAt: null },
       profile: null,
       transactions: [],
       matches: [],
