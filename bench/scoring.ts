@@ -13,7 +13,7 @@
  * /usr/bin/time -v; compute recall of ours against the reference; print a markdown table and
  * append it, with the date and the command, to bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   createReadStream,
   existsSync,
@@ -343,6 +343,11 @@ async function main(): Promise<void> {
   }
 
   const loadEnd = loadavg();
+  const scorerCommit = spawnSync(
+    'git',
+    ['log', '-1', '--format=%h %s', '--', relative(REPO, scorer), 'src/core/scoring', 'src/scoring'],
+    { cwd: REPO, encoding: 'utf8' },
+  ).stdout.trim();
   const shared = Math.max(loadStart[0] ?? 0, loadEnd[0] ?? 0, loadEnd[1] ?? 0) > cpus().length;
   const md = table(rows);
   process.stdout.write(`\n${md}\n`);
@@ -355,7 +360,7 @@ async function main(): Promise<void> {
     command,
     '```',
     '',
-    `Seed ${seed}; load average (1, 5, 15 min) ${loadStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(', ')} at end; scorer \`${relative(REPO, scorer)}\`${threads.length > 0 ? ` with ${threads.join(' ')}` : ''}.`,
+    `Seed ${seed}; load average (1, 5, 15 min) ${loadStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(', ')} at end; scorer \`${relative(REPO, scorer)}\`${threads.length > 0 ? ` with ${threads.join(' ')}` : ''}${scorerCommit ? ` (last scoring commit: ${scorerCommit})` : ''}.`,
     ...(shared
       ? [
           '',
