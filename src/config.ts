@@ -42,6 +42,10 @@ const EnvSchema = z
     /** BullMQ job lock: a killed worker's job is taken over once it expires. */
     WORKER_LOCK_MS: positiveInt(30_000),
     RATE_LIMIT_MAX: positiveInt(600),
+    /** Per user and minute: GET /v1/me/match (the card is fixed all day; clients need not poll). */
+    MATCH_RATE_LIMIT_MAX: positiveInt(120),
+    /** Per user, minute and route: decisions, guesses, reveals, blocks and reports. */
+    MATCH_ACTION_RATE_LIMIT_MAX: positiveInt(30),
     BODY_LIMIT_BYTES: positiveInt(8 * 1024 * 1024),
     PG_POOL_MAX: positiveInt(10),
     PG_STATEMENT_TIMEOUT_MS: positiveInt(30_000),

@@ -23,6 +23,8 @@ export interface UsersTable {
   verified: Generated<boolean>;
   trusted: Generated<boolean>;
   suspended_at: Date | null;
+  /** The last reinstatement by an admin; reports before it no longer count towards a suspension. */
+  reinstated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
 
