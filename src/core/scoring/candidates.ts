@@ -55,6 +55,11 @@ export interface PruningOptions {
   earlyVerify: boolean;
   /** Cut posting lists at all (false = plain exhaustive inverted index). */
   cut: boolean;
+  /**
+   * When to verify early: `auto` before a list longer than twice the users touched since the last
+   * round plus 32·k (a round costs about that much), `always` before every list (tests).
+   */
+  refresh?: 'auto' | 'always';
 }
 
 /** Default pruning: everything on. */
@@ -130,6 +135,7 @@ export function createCandidateKernel(
   const pruning = matrix.postingOrder === 'value' ? requested : { ...requested, cut: false };
   const elig = options.eligibility;
   if (elig) assertEligibility(elig, U);
+  const always = pruning.refresh === 'always';
   const maxRowNorm = matrix.maxRowNorm;
 
   let maxRow = 0;
@@ -228,7 +234,11 @@ export function createCandidateKernel(
       const p0 = listPtr[m]!;
       let p1 = listPtr[m + 1]!;
       if (pruning.cut) {
-        if (pruning.earlyVerify && nT > refreshedAt && p1 - p0 > 2 * (nT - refreshedAt) + 32 * k) {
+        if (
+          pruning.earlyVerify &&
+          nT > refreshedAt &&
+          (always || p1 - p0 > 2 * (nT - refreshedAt) + 32 * k)
+        ) {
           refresh(nT, heap);
           refreshedAt = nT;
         }

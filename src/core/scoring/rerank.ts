@@ -1,0 +1,92 @@
+import type { WeightSet } from './weight-set.ts';
+
+/** The pairwise signals of one user's pool, aligned with its candidates (pure inputs). */
+export interface PoolSignals {
+  /** Candidate user indices, as generated (best overlap first). */
+  candidates: Int32Array;
+  /** Overlap of each candidate, already scaled to [0, 1] (see `scaleOverlap`). */
+  overlap: Float64Array;
+  /** Shared weighted merchants per candidate. */
+  shared: Uint16Array | Int32Array;
+  /**
+   * Per candidate: shared merchants where both paid within `coPresenceMinutes` of each other
+   * (computed by the caller, e.g. in SQL).
+   */
+  coPresenceCount: Int32Array | Uint16Array;
+  /** Average ticket of the user, and of each candidate (same currency unit). */
+  avgTicketUser: number;
+  avgTicketCandidate: Float64Array;
+}
+
+/** One re-ranked pair with its components (for the card and analysts). */
+export interface RankedPair {
+  candidate: number;
+  overlap: number;
+  coPresence: number;
+  spendLevel: number;
+  sharedMerchantCount: number;
+  /** blend · components, in [0, 1]. */
+  score: number;
+  /** `round(100 · score)`, 0–100. */
+  score100: number;
+}
+
+/** `coPresence = min(1, c/3)` (design section 4). */
+export function coPresenceOf(count: number): number {
+  return Math.min(1, Math.max(0, count) / 3);
+}
+
+/**
+ * `spendLevel = exp(−|ln(a/b)|)`, i.e. min(a,b)/max(a,b), in [0, 1]; 0 when a ticket is not
+ * positive.
+ */
+export function spendLevelOf(a: number, b: number): number {
+  if (!(a > 0) || !(b > 0)) return 0;
+  return Math.exp(-Math.abs(Math.log(a / b)));
+}
+
+/**
+ * Re-ranks one pool by the full score of design section 4:
+ * `score = blend.overlap·overlap + blend.coPresence·min(1, c/3) + blend.spendLevel·spendLevel`.
+ * Pairs sharing fewer than `minSharedMerchants` merchants score 0 and are dropped. Returns the
+ * `topK` best, score descending, ties by the smaller candidate index.
+ */
+export function rerankPool(
+  signals: PoolSignals,
+  weights: Pick<WeightSet, 'blend' | 'topK' | 'minSharedMerchants'>,
+): RankedPair[] {
+  const { candidates, overlap, shared, coPresenceCount, avgTicketUser, avgTicketCandidate } = signals;
+  const n = candidates.length;
+  if (
+    overlap.length !== n ||
+    shared.length !== n ||
+    coPresenceCount.length !== n ||
+    avgTicketCandidate.length !== n
+  ) {
+    throw new RangeError('pool signals must be aligned with the candidates');
+  }
+  const { blend } = weights;
+  const out: RankedPair[] = [];
+  for (let i = 0; i < n; i++) {
+    const sharedMerchantCount = shared[i]!;
+    if (sharedMerchantCount < weights.minSharedMerchants) continue;
+    const o = Math.min(1, Math.max(0, overlap[i]!));
+    const coPresence = coPresenceOf(coPresenceCount[i]!);
+    const spendLevel = spendLevelOf(avgTicketUser, avgTicketCandidate[i]!);
+    const score = Math.min(
+      1,
+      blend.overlap * o + blend.coPresence * coPresence + blend.spendLevel * spendLevel,
+    );
+    out.push({
+      candidate: candidates[i]!,
+      overlap: o,
+      coPresence,
+      spendLevel,
+      sharedMerchantCount,
+      score,
+      score100: Math.round(100 * score),
+    });
+  }
+  out.sort((a, b) => b.score - a.score || a.candidate - b.candidate);
+  return out.slice(0, weights.topK);
+}
