@@ -96,14 +96,22 @@ export async function createPipelineEnv(
   };
 }
 
-/** Polls the run of a date until it is published or failed (or the timeout). */
+/**
+ * Polls the run of a date until it is published or failed (or the timeout). A failed poll (a
+ * connection dropped by a Postgres restart) is retried.
+ */
 export async function waitForRun(db: Db, date: string, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  let status: string | undefined;
   for (;;) {
-    const row = await sql<{
-      status: string;
-    }>`SELECT status FROM scoring_runs WHERE business_date = ${date}`.execute(db);
-    const status = row.rows[0]?.status;
+    try {
+      const row = await sql<{
+        status: string;
+      }>`SELECT status FROM scoring_runs WHERE business_date = ${date}`.execute(db);
+      status = row.rows[0]?.status;
+    } catch {
+      status = 'unreachable';
+    }
     if (status === 'published' || status === 'failed') return status;
     if (Date.now() > deadline)
       throw new Error(`run of ${date} still ${status ?? 'missing'} after ${String(timeoutMs)} ms`);
