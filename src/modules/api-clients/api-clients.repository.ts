@@ -86,6 +86,22 @@ export function createApiClientRepository(db: Kysely<Database>) {
       return rows.map(toClient);
     },
 
+    /**
+     * Replaces the key of an active client, keeping its id (and so its transaction-id registry and
+     * idempotency records); the old key stops working at once. Undefined when no such client.
+     */
+    async rotateKey(name: string): Promise<{ client: ApiClient; key: string } | undefined> {
+      const key = generateApiKey();
+      const row = await db
+        .updateTable('api_clients')
+        .set({ key_hash: hashApiKey(key), key_prefix: keyPrefixOf(key) })
+        .where('name', '=', name)
+        .where('revoked_at', 'is', null)
+        .returning(COLUMNS)
+        .executeTakeFirst();
+      return row === undefined ? undefined : { client: toClient(row), key };
+    },
+
     /** Revokes by name; returns false when no active client has that name. */
     async revoke(name: string, at: Date): Promise<boolean> {
       const result = await db
