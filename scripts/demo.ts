@@ -82,10 +82,11 @@ if (!existsSync(join(dataDir, 'meta.json'))) {
 const app = await buildApp(deps);
 await app.listen({ host: config.HOST, port: config.PORT });
 const baseUrl = `http://${config.HOST}:${String(config.PORT)}`;
-const stop = closeWithGrace({ delay: 10_000 }, async () => {
+const shutdown = async (): Promise<void> => {
   await app.close();
   await closeDeps(deps);
-});
+};
+const grace = closeWithGrace({ delay: 10_000 }, shutdown);
 
 say(`3/6 loading through the API at ${baseUrl}`);
 const clients = createApiClientRepository(deps.db);
@@ -129,7 +130,8 @@ const nightly = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/nightly
 });
 if (nightly.status !== 0) {
   say('the nightly run failed; see above');
-  await stop.close();
+  grace.uninstall();
+  await shutdown();
   process.exit(1);
 }
 
@@ -143,7 +145,8 @@ say(`    as a user:   curl -s ${baseUrl}/v1/me/match -H "authorization: Bearer $
 say(`    as analyst:  curl -s ${baseUrl}/v1/analyst/runs -H "authorization: Bearer ${analyst}"`);
 say(`    ingest key:  ${issued.key}`);
 if (args['no-serve']) {
-  await stop.close();
+  grace.uninstall();
+  await shutdown();
 } else {
   say('    press Ctrl-C to stop');
 }

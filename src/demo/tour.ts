@@ -21,7 +21,7 @@ async function asUser(options: TourOptions, userId: string, method: string, path
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: response.status, body: (await response.json().catch(() => null)) as unknown };
+  return { status: response.status, body: await response.json().catch((): unknown => null) };
 }
 
 const indent = (value: unknown): string => JSON.stringify(value, null, 2).replaceAll('\n', '\n      ');
