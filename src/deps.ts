@@ -7,6 +7,7 @@ import { createDb, createPool } from './db/database.ts';
 import type { Database } from './db/types.ts';
 import { createLogger } from './logger.ts';
 import { closeRedis, createRedis, type Redis } from './redis.ts';
+import { createPipelineQueues, type PipelineQueues } from './queue/producers.ts';
 
 /**
  * The composition root shared by the API, the workers, the CLIs and the tests: one config, one
@@ -19,6 +20,8 @@ export type Deps = {
   db: Kysely<Database>;
   redis: Redis;
   clock: Clock;
+  /** Producers of the pipeline queues (the API's manual run trigger). */
+  queues: PipelineQueues;
 };
 
 export type DepsOverrides = { clock?: Clock; log?: Logger };
@@ -35,10 +38,11 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   );
   const db = createDb(pool);
   const redis = createRedis(config.REDIS_URL, log);
-  return { config, log, pool, db, redis, clock: overrides.clock ?? systemClock };
+  const queues = createPipelineQueues(config, log, 'producer');
+  return { config, log, pool, db, redis, clock: overrides.clock ?? systemClock, queues };
 }
 
 /** Releases every connection; safe to call once per createDeps. */
 export async function closeDeps(deps: Deps): Promise<void> {
-  await Promise.allSettled([deps.db.destroy(), closeRedis(deps.redis)]);
+  await Promise.allSettled([deps.db.destroy(), closeRedis(deps.redis), deps.queues.close()]);
 }

@@ -12,8 +12,8 @@ import { consentsRoutes } from './modules/consents/consents.routes.ts';
 import { meRoutes } from './modules/me/me.routes.ts';
 import { profileRoutes } from './modules/profile/profile.routes.ts';
 import { createUserServices } from './modules/users/user-services.ts';
-import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
-import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
+import { runsRoutes } from './modules/runs/runs.routes.ts';
+import { runsServiceFrom } from './modules/runs/runs.module.ts';
 
 /**
  * The one place where feature routes are mounted: each with an explicit prefix and the services
@@ -34,8 +34,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
     prefix: '/v1/users',
     attributesService: attributesServiceFrom(deps),
   });
-  await app.register(weightSetRoutes, {
-    prefix: '/v1/analyst/weight-sets',
-    weightSetService: weightSetServiceFrom(deps),
-  });
+  await app.register(runsRoutes, { prefix: '/v1/analyst/runs', ...runsServiceFrom(deps) });
 }
