@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConsentPurposeSchema } from '../consents/consents.schemas.ts';
-import { GenderSchema } from '../profile/profile.schemas.ts';
+import { ProfileView } from '../profile/profile.schemas.ts';
 
 /** A merchant category of the contract (validated on ingest; the column's CHECK holds the list). */
 const Category = z.string();
@@ -32,20 +32,8 @@ export const OwnMerchantsView = z
   })
   .meta({ id: 'OwnMerchants' });
 
-const ExportProfile = z.object({
-  displayName: z.string(),
-  birthYear: z.number().int(),
-  gender: GenderSchema,
-  seeking: z.array(GenderSchema),
-  ageMin: z.number().int(),
-  ageMax: z.number().int(),
-  city: z.string(),
-  timezone: z.string(),
-  contactHandle: z.string(),
-  onlyVerified: z.boolean(),
-  allowGuessGame: z.boolean(),
-  updatedAt: z.date(),
-});
+/** The export carries the profile exactly as `GET /v1/me/profile` shows it (seeking included: it is the user's own). */
+const ExportProfile = ProfileView;
 
 /**
  * Everything held about the caller (right of access). Other people appear in it only as the
