@@ -1,0 +1,3 @@
+/** Pure parts of the offline evaluation: ranking metrics and seeded sampling. */
+export * from './metrics.ts';
+export * from './random.ts';
