@@ -12,6 +12,7 @@
  * Request bodies and the COPY text are prepared before timing starts.
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
@@ -183,36 +184,58 @@ async function main(): Promise<void> {
       )
       .join('');
 
-    const runCopy = async (): Promise<number> => {
+    // The same rows cut into `streams` contiguous parts, one COPY per connection, all at once.
+    const copyParts = (streams: number): Buffer[] => {
+      const copyLines = copyText.split('\n').filter((line) => line !== '');
+      const size = Math.ceil(copyLines.length / streams);
+      return Array.from({ length: streams }, (_, i) =>
+        Buffer.from(`${copyLines.slice(i * size, (i + 1) * size).join('\n')}\n`),
+      );
+    };
+    const copyInputs = new Map([1, options.BENCH_CLIENTS].map((streams) => [streams, copyParts(streams)]));
+
+    const runCopy = async (streams: number): Promise<number> => {
       await emptyTables();
-      const connection = await deps.pool.connect();
+      const parts = copyInputs.get(streams) ?? [];
+      const connections = await Promise.all(parts.map(() => deps.pool.connect()));
       try {
         const started = performance.now();
-        await pipeline(
-          Readable.from([Buffer.from(copyText)]),
-          connection.query(
-            copyFrom(
-              'COPY transactions (user_id, client_id, transaction_id, merchant_id, amount_cents, currency, occurred_at) FROM STDIN',
+        await Promise.all(
+          connections.map((connection, i) =>
+            pipeline(
+              Readable.from([parts[i] ?? Buffer.alloc(0)]),
+              connection.query(
+                copyFrom(
+                  'COPY transactions (user_id, client_id, transaction_id, merchant_id, amount_cents, currency, occurred_at) FROM STDIN',
+                ),
+              ),
             ),
           ),
         );
         const seconds = (performance.now() - started) / 1000;
-        const { rows: counted } = await connection.query<{ n: number }>(
+        const { rows: counted } = await deps.pool.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM transactions',
         );
         if (counted[0]?.n !== rows.length) throw new Error('COPY stored the wrong number of rows');
         return seconds;
       } finally {
-        connection.release();
+        for (const connection of connections) connection.release();
       }
     };
 
     const copyTimes: number[] = [];
+    const parallelCopyTimes: number[] = [];
     const httpTimes = new Map<number, number[]>(BATCH_SIZES.map((size) => [size, []]));
+    const loadBefore = loadavg()[0] ?? 0;
     for (let repeat = 0; repeat < options.BENCH_REPEATS; repeat += 1) {
-      const copySeconds = await runCopy();
+      const copySeconds = await runCopy(1);
       copyTimes.push(copySeconds);
-      const figures = [`COPY ${String(Math.round(rows.length / copySeconds))} rows/s`];
+      const parallelSeconds = await runCopy(options.BENCH_CLIENTS);
+      parallelCopyTimes.push(parallelSeconds);
+      const figures = [
+        `COPY ${String(Math.round(rows.length / copySeconds))} rows/s`,
+        `COPY×${String(options.BENCH_CLIENTS)} ${String(Math.round(rows.length / parallelSeconds))} rows/s`,
+      ];
       for (const size of BATCH_SIZES) {
         const seconds = await runHttp(size, repeat);
         httpTimes.get(size)?.push(seconds);
@@ -222,11 +245,18 @@ async function main(): Promise<void> {
         `repeat ${String(repeat + 1)}/${String(options.BENCH_REPEATS)}: ${figures.join(', ')}\n`,
       );
     }
+    const loadAfter = loadavg()[0] ?? 0;
     results.push({
       label: 'COPY (pg-copy-streams), one stream',
       batches: 1,
       clients: 1,
       seconds: median(copyTimes),
+    });
+    results.push({
+      label: `COPY, ${String(options.BENCH_CLIENTS)} streams at once`,
+      batches: options.BENCH_CLIENTS,
+      clients: options.BENCH_CLIENTS,
+      seconds: median(parallelCopyTimes),
     });
     for (const size of BATCH_SIZES) {
       results.push({
@@ -262,9 +292,11 @@ async function main(): Promise<void> {
       resultsPath,
       `\n## Transaction ingest, ${now.toISOString().slice(0, 10)}\n\n` +
         `Command: \`${command}\` (${String(USERS)} consenting users, ${String(MERCHANTS)} merchants; ` +
-        `Node ${process.version}, PostgreSQL and the API on the same 2-core machine). ` +
+        `Node ${process.version}, PostgreSQL and the API on the same ${String(cpus().length)}-core machine, ` +
+        `1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after). ` +
         'HTTP includes auth, JSON parsing, zod validation, the idempotency claim, consent, merchant and window ' +
-        'checks and the id registry; COPY writes resolved rows into the same table, emptied between runs.\n\n' +
+        'checks and the id registry; COPY writes resolved rows into the same table, emptied between runs; ' +
+        '"vs COPY" compares with the one-stream COPY.\n\n' +
         `${table}\n`,
     );
   } finally {
