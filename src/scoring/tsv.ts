@@ -227,7 +227,13 @@ export function toDense(file: AggregateFile): DenseAggregate {
 export function formatG12(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
-  const exp = x.toExponential(11); // d.ddddddddddde±X
+  let exp = x.toExponential(11); // d.ddddddddddde±X, ties rounded away from zero
+  // C rounds an exact tie to even: the exact expansion is 13 significant digits ending in 5
+  const wide = x.toExponential(39);
+  if (wide.slice(13, 14) === '5' && /^0+$/.test(wide.slice(14, wide.indexOf('e')))) {
+    const last = Number(wide.slice(12, 13));
+    if (last % 2 === 0) exp = wide.slice(0, 13) + wide.slice(wide.indexOf('e'));
+  }
   const ePos = exp.indexOf('e');
   const e = Number(exp.slice(ePos + 1));
   if (e < -4 || e >= 12) {
@@ -236,7 +242,12 @@ export function formatG12(x: number): string {
     const ae = Math.abs(e);
     return `${mant}e${sign}${ae < 10 ? '0' : ''}${String(ae)}`;
   }
-  return stripZeros(x.toPrecision(12));
+  // fixed notation from the same 12 rounded digits
+  const neg = exp.startsWith('-');
+  const digits = exp.slice(neg ? 1 : 0, ePos).replace('.', '');
+  const fixed =
+    e >= 0 ? `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}` : `0.${'0'.repeat(-e - 1)}${digits}`;
+  return (neg ? '-' : '') + stripZeros(fixed);
 }
 
 function stripZeros(s: string): string {

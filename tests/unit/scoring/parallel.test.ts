@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { generateCandidates, type CandidatePools } from '../../../src/core/scoring/candidates.ts';
+import { WeightSetSchema } from '../../../src/core/scoring/weight-set.ts';
+import { computeCandidates } from '../../../src/scoring/parallel.ts';
+import { matrixOf } from './helpers.ts';
+import type { NaiveInput } from './naive-reference.ts';
+
+function population(users: number, seed: number): NaiveInput {
+  let x = seed;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const M = 60;
+  const rows = [];
+  for (let u = 0; u < users; u++) {
+    for (let m = 0; m < M; m++) {
+      if (rnd() < 0.6 / (m + 1) + 0.02)
+        rows.push({ user: u, merchant: m, visits: 1 + Math.floor(rnd() * 4), lastVisitDay: 29 });
+    }
+  }
+  return { userCount: users, merchantCount: M, rows };
+}
+
+function same(a: CandidatePools, b: CandidatePools): void {
+  expect(Array.from(a.offsets)).toEqual(Array.from(b.offsets));
+  expect(Array.from(a.candidates)).toEqual(Array.from(b.candidates));
+  expect(Array.from(a.overlap)).toEqual(Array.from(b.overlap));
+  expect(Array.from(a.shared)).toEqual(Array.from(b.shared));
+  expect(a.maxOverlap).toBe(b.maxOverlap);
+}
+
+describe('worker-thread runner', () => {
+  const input = population(300, 7);
+  const w = WeightSetSchema.parse({ maxMerchantShare: 1, normalization: 'sqrt' });
+
+  it('symmetric full run on 2 threads equals one thread', async () => {
+    const m = matrixOf(input, w, 'user');
+    const one = generateCandidates(m, { k: 20 });
+    const two = await computeCandidates(m, { k: 20, threads: 2, chunkSize: 64 });
+    same(two, one);
+  });
+
+  it('pruned run on 2 threads equals one thread, and a shard equals its slice', async () => {
+    const m = matrixOf(input, w, 'value');
+    const users = Int32Array.from({ length: input.userCount }, (_, i) => i);
+    const one = generateCandidates(m, { k: 20, users, minSharedMerchants: 2 });
+    const two = await computeCandidates(m, {
+      k: 20,
+      users,
+      minSharedMerchants: 2,
+      threads: 2,
+      chunkSize: 50,
+    });
+    same(two, one);
+    const shard = Int32Array.from({ length: 100 }, (_, i) => 150 + i);
+    const part = await computeCandidates(m, {
+      k: 20,
+      users: shard,
+      minSharedMerchants: 2,
+      threads: 2,
+      chunkSize: 30,
+    });
+    const from = one.offsets[150]!;
+    const to = one.offsets[250]!;
+    expect(Array.from(part.candidates)).toEqual(Array.from(one.candidates.subarray(from, to)));
+    expect(Array.from(part.overlap)).toEqual(Array.from(one.overlap.subarray(from, to)));
+  });
+});
