@@ -12,6 +12,11 @@ import { consentsRoutes } from './modules/consents/consents.routes.ts';
 import { meRoutes } from './modules/me/me.routes.ts';
 import { profileRoutes } from './modules/profile/profile.routes.ts';
 import { createUserServices } from './modules/users/user-services.ts';
+import { matchModuleFrom } from './modules/match/match.module.ts';
+import { matchRoutes } from './modules/match/match.routes.ts';
+import { revealsRoutes } from './modules/reveals/reveals.routes.ts';
+import { connectionsRoutes } from './modules/connections/connections.routes.ts';
+import { adminSafetyRoutes, safetyRoutes } from './modules/safety/safety.routes.ts';
 import { runsRoutes } from './modules/runs/runs.routes.ts';
 import { runsServiceFrom } from './modules/runs/runs.module.ts';
 
@@ -25,6 +30,12 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(profileRoutes, { prefix: '/v1/me/profile', ...userServices });
   await app.register(consentsRoutes, { prefix: '/v1/me/consents', ...userServices });
   await app.register(meRoutes, { prefix: '/v1/me', ...userServices });
+  const match = matchModuleFrom(deps);
+  await app.register(matchRoutes, { prefix: '/v1/me/match', ...match });
+  await app.register(safetyRoutes, { prefix: '/v1/me/match', ...match });
+  await app.register(revealsRoutes, { prefix: '/v1/me/reveals', ...match });
+  await app.register(connectionsRoutes, { prefix: '/v1/me/connections', ...match });
+  await app.register(adminSafetyRoutes, { prefix: '/v1/admin/users', ...match });
   await app.register(merchantRoutes, { prefix: '/v1/merchants', merchantService: merchantServiceFrom(deps) });
   await app.register(transactionRoutes, {
     prefix: '/v1/transactions',

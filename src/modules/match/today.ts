@@ -1,0 +1,70 @@
+import type { Clock } from '../../clock.ts';
+import { notFound } from '../../errors.ts';
+import { addDays, startOfDay } from '../../queue/schedule.ts';
+import { localDate } from '../users/local-day.ts';
+import type { MatchRepository, MatchView, Viewer } from './match.repository.ts';
+
+/** Why there is no card today (design section 3). */
+export type NoMatchReason = 'not_eligible' | 'no_compatible_candidate' | 'run_pending';
+
+export const noMatchToday = (reason: NoMatchReason) =>
+  notFound('no_match_today', NO_MATCH_MESSAGES[reason], { reason });
+
+const NO_MATCH_MESSAGES: Record<NoMatchReason, string> = {
+  not_eligible:
+    'no match: a profile and current consents to transactions and matching are needed, and the account must not be suspended',
+  no_compatible_candidate: 'no match today',
+  run_pending: "today's matches are not published yet, try again later",
+};
+
+/** Today's open match of a user, with the day it belongs to. */
+export type Today = {
+  viewer: Viewer & { timezone: string };
+  /** The user's calendar date in their profile's time zone. */
+  date: string;
+  /** The next local midnight: the match ends with the user's day. */
+  expiresAt: Date;
+  match: MatchView & { counterpart: NonNullable<MatchView['counterpart']> };
+};
+
+type Deps = { matches: Pick<MatchRepository, 'viewer' | 'day'>; clock: Clock };
+
+/**
+ * Finds "today's match": the matches row dated the user's own calendar date in their profile time
+ * zone, from a published run, still open. Throws the 404 `no_match_today` with its reason:
+ * `not_eligible` (unknown user, no profile, a consent missing, suspended), `run_pending` (the run
+ * of that date is not published), `no_compatible_candidate` (no row, or the match ended by a
+ * block, a report, a withdrawal or an erasure). A pass does not end a match: the passer keeps
+ * the card (state `passed`) and the counterpart is not told.
+ */
+export function createTodayResolver({ matches, clock }: Deps) {
+  return async (externalId: string): Promise<Today> => {
+    const viewer = await matches.viewer(externalId);
+    const timezone = viewer?.timezone ?? null;
+    if (
+      viewer === undefined ||
+      timezone === null ||
+      viewer.suspended ||
+      !viewer.transactionsConsent ||
+      !viewer.matchingConsent
+    ) {
+      throw noMatchToday('not_eligible');
+    }
+    const date = localDate(clock.now(), timezone);
+    const { runPublished, match } = await matches.day(viewer.id, date);
+    if (!runPublished) throw noMatchToday('run_pending');
+    if (match?.counterpart == null || match.endedAt !== null) throw noMatchToday('no_compatible_candidate');
+    return {
+      viewer: { ...viewer, timezone },
+      date,
+      expiresAt: startOfDay(addDays(date, 1), timezone),
+      match: { ...match, counterpart: match.counterpart },
+    };
+  };
+}
+
+export type TodayResolver = ReturnType<typeof createTodayResolver>;
+
+/** `a` when the viewer's internal id sorts before the counterpart's (bigint order), else `b`. */
+export const viewerSide = (viewerId: string, counterpartId: string): 'a' | 'b' =>
+  BigInt(viewerId) < BigInt(counterpartId) ? 'a' : 'b';
