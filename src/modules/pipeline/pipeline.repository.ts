@@ -91,6 +91,30 @@ const runLiteral = (runId: string): string => {
 
 const bool = (s: string | undefined): boolean => s === 't';
 
+/**
+ * A user's features with merchants ascending and each merchant's minutes ascending, sorted here
+ * when the aggregation returned them in another order.
+ */
+export function inMerchantOrder(u: CityUser): CityUser {
+  const starts = [0];
+  for (const v of u.visits) starts.push(starts[starts.length - 1]! + v);
+  let sorted = true;
+  for (let j = 0; j < u.merchants.length && sorted; j++) {
+    if (j > 0 && u.merchants[j - 1]! >= u.merchants[j]!) sorted = false;
+    for (let k = starts[j]! + 1; k < starts[j + 1]! && sorted; k++)
+      if (u.minutes[k - 1]! > u.minutes[k]!) sorted = false;
+  }
+  if (sorted) return u;
+  const order = u.merchants.map((_, j) => j).sort((a, b) => u.merchants[a]! - u.merchants[b]!);
+  return {
+    ...u,
+    merchants: order.map((j) => u.merchants[j]!),
+    visits: order.map((j) => u.visits[j]!),
+    lastDays: order.map((j) => u.lastDays[j]!),
+    minutes: order.flatMap((j) => u.minutes.slice(starts[j], starts[j + 1]).sort((a, b) => a - b)),
+  };
+}
+
 export function createPipelineRepository(db: Db, pool: pg.Pool) {
   return {
     /**
@@ -109,15 +133,16 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
         const users = await client.query(
-          `WITH consent AS (
+          `WITH latest AS (
              SELECT DISTINCT ON (user_id, purpose) user_id, purpose, action
              FROM consent_events ORDER BY user_id, purpose, id DESC
+           ), consented AS (
+             SELECT user_id FROM latest GROUP BY user_id
+             HAVING count(*) FILTER (WHERE action = 'grant') = 2
            ), eligible AS (
              SELECT u.id, u.verified, p.*
-             FROM users u JOIN profiles p ON p.user_id = u.id
+             FROM users u JOIN profiles p ON p.user_id = u.id JOIN consented c ON c.user_id = u.id
              WHERE u.suspended_at IS NULL
-               AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND c.purpose = 'transactions' AND c.action = 'grant')
-               AND EXISTS (SELECT 1 FROM consent c WHERE c.user_id = u.id AND c.purpose = 'matching' AND c.action = 'grant')
            )
            INSERT INTO run_users (run_id, user_id, city, shard, gender, seeking, age, age_min, age_max, verified, only_verified)
            SELECT $1, id, city, ((row_number() OVER (PARTITION BY city ORDER BY id) - 1) % $2)::smallint,
@@ -125,30 +150,38 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            FROM eligible`,
           [run, p.shards, p.year],
         );
+        // One pass over the window: hash joins (the CTEs carry no statistics, and a nested loop
+        // over them is quadratic), with fresh statistics on the snapshot just written.
+        await client.query('ANALYZE run_users');
+        await client.query('SET LOCAL enable_nestloop = off');
         await client.query(
+          // Aggregates read presorted input instead of sorting per group (PostgreSQL 15 sorts
+          // every group of an ordered aggregate on its own, which costs more than the pass itself).
+          // Input order is kept within groups in practice but not promised by SQL: loadUsers
+          // checks the order and sorts a row that comes out of order.
           `WITH tx AS (
              SELECT t.user_id, t.merchant_id, t.amount_cents,
                     floor(extract(epoch FROM (t.occurred_at - $2::timestamptz)) / 60)::int AS minute
              FROM transactions t
              JOIN run_users ru ON ru.run_id = $1 AND ru.user_id = t.user_id
              WHERE t.occurred_at >= $2 AND t.occurred_at < $3 AND t.amount_cents >= $4
+             ORDER BY t.user_id, t.merchant_id, minute
            ), um AS (
              SELECT user_id, merchant_id, count(*)::int AS visits, (max(minute) / 1440)::smallint AS last_day,
-                    sum(amount_cents) AS amount, array_agg(minute ORDER BY minute) AS minutes
+                    sum(amount_cents) AS amount, array_agg(minute) AS minutes
              FROM tx GROUP BY user_id, merchant_id
+           ), mi AS (
+             SELECT merchant_id, (row_number() OVER (ORDER BY merchant_id) - 1)::int AS idx, count(*)::int AS df
+             FROM um GROUP BY merchant_id
            ), m AS (
              INSERT INTO run_merchants (run_id, idx, merchant_id, category, df)
-             SELECT $1, (row_number() OVER (ORDER BY um.merchant_id) - 1)::int, um.merchant_id, mm.category, count(*)::int
-             FROM um JOIN merchants mm ON mm.id = um.merchant_id
-             GROUP BY um.merchant_id, mm.category
-             RETURNING idx, merchant_id
+             SELECT $1, mi.idx, mi.merchant_id, mm.category, mi.df FROM mi JOIN merchants mm ON mm.id = mi.merchant_id
            )
            INSERT INTO run_features (run_id, user_id, merchant_idx, visits, last_days, visit_minutes, amount_cents, txn_count)
-           SELECT $1, um.user_id, array_agg(m.idx ORDER BY m.idx), array_agg(um.visits ORDER BY m.idx),
-                  array_agg(um.last_day ORDER BY m.idx), array_cat_agg(um.minutes ORDER BY m.idx),
-                  sum(um.amount)::bigint, sum(um.visits)::int
-           FROM um JOIN m ON m.merchant_id = um.merchant_id
-           GROUP BY um.user_id`,
+           SELECT $1, user_id, array_agg(idx), array_agg(visits), array_agg(last_day), array_cat_agg(minutes),
+                  sum(amount)::bigint, sum(visits)::int
+           FROM (SELECT um.*, mi.idx FROM um JOIN mi ON mi.merchant_id = um.merchant_id ORDER BY um.user_id, mi.idx) x
+           GROUP BY user_id`,
           [run, p.windowStart, p.windowEnd, p.minAmountCents],
         );
         const counts = await client.query<{ features: number; merchants: number }>(
@@ -203,24 +236,26 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            ORDER BY ru.user_id`,
           (line) => {
             const c = line.split('\t');
-            out.push({
-              userId: c[0] ?? '',
-              city: c[1] ?? '',
-              shard: Number(c[2]),
-              gender: c[3] ?? '',
-              seeking: parseWordArray(c[4] ?? '{}'),
-              age: Number(c[5]),
-              ageMin: Number(c[6]),
-              ageMax: Number(c[7]),
-              verified: bool(c[8]),
-              onlyVerified: bool(c[9]),
-              merchants: parseNumberArray(c[10] ?? '{}'),
-              visits: parseNumberArray(c[11] ?? '{}'),
-              lastDays: parseNumberArray(c[12] ?? '{}'),
-              minutes: parseNumberArray(c[13] ?? '{}'),
-              amountCents: Number(c[14]),
-              txnCount: Number(c[15]),
-            });
+            out.push(
+              inMerchantOrder({
+                userId: c[0] ?? '',
+                city: c[1] ?? '',
+                shard: Number(c[2]),
+                gender: c[3] ?? '',
+                seeking: parseWordArray(c[4] ?? '{}'),
+                age: Number(c[5]),
+                ageMin: Number(c[6]),
+                ageMax: Number(c[7]),
+                verified: bool(c[8]),
+                onlyVerified: bool(c[9]),
+                merchants: parseNumberArray(c[10] ?? '{}'),
+                visits: parseNumberArray(c[11] ?? '{}'),
+                lastDays: parseNumberArray(c[12] ?? '{}'),
+                minutes: parseNumberArray(c[13] ?? '{}'),
+                amountCents: Number(c[14]),
+                txnCount: Number(c[15]),
+              }),
+            );
           },
         );
         return out;
