@@ -51,7 +51,6 @@ interface Row {
   ours?: Measured | undefined;
   reference?: (Measured & { rows: number | 'all' }) | undefined;
   recall?: RecallStats | undefined;
-  note?: string | undefined;
 }
 
 interface RecallStats {
@@ -202,30 +201,23 @@ const fmtMb = (m?: Measured): string => (m?.peakRssMb !== undefined ? `${m.peakR
 const fmtSize = (n: number): string =>
   n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : `${n}`;
 
-function table(rows: Row[]): string {
-  const lines = [
-    '| size | mode | our time | our peak RSS | reference time | reference peak RSS | time ratio (ours/ref) | recall@50 (mean, min, users) |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of rows) {
-    const ref = r.reference;
-    const refTime = ref ? `${fmtS(ref)}${ref.rows === 'all' ? '' : ` (first ${ref.rows} users)`}` : '–';
-    const ratio =
-      ref && r.ours && ref.rows === 'all' && ref.exitCode === 0 && r.ours.exitCode === 0
-        ? `${(r.ours.wallS / ref.wallS).toFixed(3)}×`
-        : '–';
-    const rec = r.recall
-      ? `${r.recall.mean.toFixed(4)}, ${r.recall.min.toFixed(3)}, ${r.recall.perfect}/${r.recall.users} exact`
+const TABLE_HEAD = [
+  '| size | mode | our time | our peak RSS | reference time | reference peak RSS | time ratio (ours/ref) | recall@50 (mean, min, users) |',
+  '|---|---|---|---|---|---|---|---|',
+].join('\n');
+
+function tableRow(r: Row): string {
+  const ref = r.reference;
+  const refTime = ref ? `${fmtS(ref)}${ref.rows === 'all' ? '' : ` (first ${ref.rows} users)`}` : '–';
+  const ratio =
+    ref && r.ours && ref.rows === 'all' && ref.exitCode === 0 && r.ours.exitCode === 0
+      ? `${(r.ours.wallS / ref.wallS).toFixed(3)}×`
       : '–';
-    const failed = [r.ours?.exitCode, ref?.exitCode].some((c) => c !== undefined && c !== 0)
-      ? ' (FAILED)'
-      : '';
-    const note = r.note ? ` ${r.note}` : '';
-    lines.push(
-      `| ${fmtSize(r.size)} | ${r.mode}${failed}${note} | ${fmtS(r.ours)} | ${fmtMb(r.ours)} | ${refTime} | ${fmtMb(ref)} | ${ratio} | ${rec} |`,
-    );
-  }
-  return lines.join('\n');
+  const rec = r.recall
+    ? `${r.recall.mean.toFixed(4)}, ${r.recall.min.toFixed(3)}, ${r.recall.perfect}/${r.recall.users} exact`
+    : '–';
+  const failed = [r.ours?.exitCode, ref?.exitCode].some((c) => c !== undefined && c !== 0) ? ' (FAILED)' : '';
+  return `| ${fmtSize(r.size)} | ${r.mode}${failed} | ${fmtS(r.ours)} | ${fmtMb(r.ours)} | ${refTime} | ${fmtMb(ref)} | ${ratio} | ${rec} |`;
 }
 
 const RESULTS_HEADER = `# Benchmark results
@@ -284,7 +276,35 @@ async function main(): Promise<void> {
     `${command} (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB, load ${loadStart.map((l) => l.toFixed(2)).join(' ')})`,
   );
 
+  // The section is written as the run goes, one table row per finished measurement, so that a
+  // long run stopped part-way still leaves its figures.
+  const scorerCommit = spawnSync(
+    'git',
+    ['log', '-1', '--format=%h %s', '--', relative(REPO, scorer), 'src/core/scoring', 'src/scoring'],
+    { cwd: REPO, encoding: 'utf8' },
+  ).stdout.trim();
+  if (!existsSync(resultsPath)) writeFileSync(resultsPath, RESULTS_HEADER);
+  appendFileSync(
+    resultsPath,
+    [
+      '',
+      `## Scoring, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      '',
+      '```',
+      command,
+      '```',
+      '',
+      `Seed ${seed}; load average (1, 5, 15 min) at start ${loadStart.map((l) => l.toFixed(2)).join(', ')}; scorer \`${relative(REPO, scorer)}\`${threads.length > 0 ? ` with ${threads.join(' ')}` : ''}${scorerCommit ? ` (last scoring commit: ${scorerCommit})` : ''}.`,
+      '',
+      TABLE_HEAD,
+      '',
+    ].join('\n'),
+  );
   const rows: Row[] = [];
+  const record = (row: Row): void => {
+    rows.push(row);
+    appendFileSync(resultsPath, `${tableRow(row)}\n`);
+  };
   for (const size of sizes) {
     const dir = await population(size, seed);
     const agg = join(dir, 'agg.tsv');
@@ -333,45 +353,25 @@ async function main(): Promise<void> {
         `recall ${size}: mean ${rec.mean.toFixed(5)}, min ${rec.min.toFixed(3)}, ${rec.perfect}/${rec.users} exact`,
       );
     }
-    rows.push({ size, mode: 'exact', ours: exact, reference, recall: rec });
+    record({ size, mode: 'exact', ours: exact, reference, recall: rec });
 
     const defOut = join(runDir, 'ours-default.tsv');
     const defArgs = [scorer, '--input', agg, '--out', defOut, ...threads];
     const def = await run(`ours default ${size}`, TSX, defArgs, join(runDir, 'ours-default.log'));
     if (def.exitCode !== 0) log(`ours (default) failed:\n${def.stderrTail}`);
-    rows.push({ size, mode: 'default weights', ours: def });
+    record({ size, mode: 'default weights', ours: def });
   }
 
   const loadEnd = loadavg();
-  const scorerCommit = spawnSync(
-    'git',
-    ['log', '-1', '--format=%h %s', '--', relative(REPO, scorer), 'src/core/scoring', 'src/scoring'],
-    { cwd: REPO, encoding: 'utf8' },
-  ).stdout.trim();
   const shared = Math.max(loadStart[0] ?? 0, loadEnd[0] ?? 0, loadEnd[1] ?? 0) > cpus().length;
-  const md = table(rows);
-  process.stdout.write(`\n${md}\n`);
-  if (!existsSync(resultsPath)) writeFileSync(resultsPath, RESULTS_HEADER);
-  const section = [
-    '',
-    `## Scoring, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    '',
-    '```',
-    command,
-    '```',
-    '',
-    `Seed ${seed}; load average (1, 5, 15 min) ${loadStart.map((l) => l.toFixed(2)).join(', ')} at start, ${loadEnd.map((l) => l.toFixed(2)).join(', ')} at end; scorer \`${relative(REPO, scorer)}\`${threads.length > 0 ? ` with ${threads.join(' ')}` : ''}${scorerCommit ? ` (last scoring commit: ${scorerCommit})` : ''}.`,
-    ...(shared
-      ? [
-          '',
-          `The machine was shared with other work during this run (load above its ${cpus().length} cores): wall times are inflated against an idle machine, the reference's as well as ours.`,
-        ]
-      : []),
-    '',
-    md,
-    '',
-  ].join('\n');
-  appendFileSync(resultsPath, section);
+  const sharedNote = shared
+    ? ` The machine was shared with other work during this run (load above its ${cpus().length} cores): wall times are inflated against an idle machine, the reference's as well as ours.`
+    : '';
+  appendFileSync(
+    resultsPath,
+    `\nLoad average at end ${loadEnd.map((l) => l.toFixed(2)).join(', ')}.${sharedNote}\n`,
+  );
+  process.stdout.write(`\n${TABLE_HEAD}\n${rows.map(tableRow).join('\n')}\n`);
   log(`appended to ${relative(REPO, resultsPath)}`);
   if (rows.some((r) => (r.ours && r.ours.exitCode !== 0) || (r.reference && r.reference.exitCode !== 0)))
     process.exitCode = 1;
