@@ -229,8 +229,9 @@ export function formatG12(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   let exp = x.toExponential(11); // d.ddddddddddde±X, ties rounded away from zero
   // C rounds an exact tie to even: the exact expansion is 13 significant digits ending in 5
-  const wide = x.toExponential(39);
-  if (wide.slice(13, 14) === '5' && /^0+$/.test(wide.slice(14, wide.indexOf('e')))) {
+  const d13 = x.toExponential(12);
+  const wide = d13.charCodeAt(d13.indexOf('e') - 1) === 53 ? x.toExponential(39) : '';
+  if (wide !== '' && wide.slice(13, 14) === '5' && /^0+$/.test(wide.slice(14, wide.indexOf('e')))) {
     const last = Number(wide.slice(12, 13));
     if (last % 2 === 0) exp = wide.slice(0, 13) + wide.slice(wide.indexOf('e'));
   }
