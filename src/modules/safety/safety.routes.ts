@@ -28,7 +28,7 @@ export const safetyRoutes: FastifyPluginAsyncZod<SafetyRouteOptions> = async (
         tags: ['safety'],
         summary: 'Block my match for good, both ways; ends the match',
         description: "Idempotent. The body may be omitted (today's match) or name one of my matches.",
-        body: BlockInput.optional(),
+        body: BlockInput.nullish(),
         response: { 200: BlockView, 400: ErrorBody, 404: ErrorBody },
       },
     },
