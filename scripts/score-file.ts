@@ -135,15 +135,20 @@ const lap = (name: string): void => {
 };
 
 try {
-  const parseBar = bar('parse');
-  parseBar?.start(100, 0);
-  const file = readAggregateTsv(input, (bytes, total) => parseBar?.update(Math.floor((100 * bytes) / total)));
-  parseBar?.stop();
-  const dense = toDense(file);
-  lap('parse');
-
-  const matrix = buildScoringMatrix(dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
-  lap('weight');
+  // the raw columns go out of scope once the matrix exists (memory at 1M users)
+  const { matrix, userIds, inputRows } = (() => {
+    const parseBar = bar('parse');
+    parseBar?.start(100, 0);
+    const file = readAggregateTsv(input, (bytes, total) =>
+      parseBar?.update(Math.floor((100 * bytes) / total)),
+    );
+    parseBar?.stop();
+    const dense = toDense(file);
+    lap('parse');
+    const built = buildScoringMatrix(dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
+    lap('weight');
+    return { matrix: built, userIds: dense.userIds, inputRows: file.rows };
+  })();
   // the inverted index is built with the matrix; this phase is kept for comparable reports
   lap('index');
 
@@ -159,7 +164,7 @@ try {
   lap('score');
 
   const divisor = weights.normalization === 'cosine' || pools.maxOverlap === 0 ? 1 : pools.maxOverlap;
-  const rows = writeTopTsv(out, pools, dense.userIds, divisor);
+  const rows = writeTopTsv(out, pools, userIds, divisor);
   lap('write');
 
   const s = pools.stats;
@@ -167,7 +172,7 @@ try {
     users: matrix.userCount,
     activeUsers: matrix.activeUsers,
     merchants: matrix.merchantCount,
-    inputRows: file.rows,
+    inputRows,
     nonzeros: matrix.cols.length,
     outputRows: rows,
     threads,

@@ -46,7 +46,15 @@ export function readAggregateTsv(
   try {
     const total = fstatSync(fd).size;
     const chunk = Buffer.allocUnsafe(1 << 22);
-    let cap = Math.max(1024, Math.floor(total / 16));
+    // count lines first so the columns are allocated once, at their final size
+    let lines = 1;
+    for (let pos = 0; ;) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) break;
+      for (let i = chunk.indexOf(LF, 0); i !== -1 && i < n; i = chunk.indexOf(LF, i + 1)) lines++;
+      pos += n;
+    }
+    let cap = Math.max(16, lines);
     let userId = new Float64Array(cap);
     let merchantId = new Float64Array(cap);
     let visits = new Int32Array(cap);
@@ -94,7 +102,7 @@ export function readAggregateTsv(
       field = 0;
     };
     for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const n = readSync(fd, chunk, 0, chunk.length, bytes);
       if (n === 0) break;
       let i = 0;
       if (inHeader) {

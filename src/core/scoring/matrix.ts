@@ -245,14 +245,16 @@ export function buildScoringMatrix(
   cols.set(tmpCols.subarray(0, nnz));
   const vals = A.f64(nnz);
   const weightNorm = A.f64(U);
-  const sq = new Float64Array(nnz);
-  for (let j = 0; j < nnz; j++) sq[j] = tmpW[j]! * tmpW[j]!;
+  let longestRow = 0;
+  for (let u = 0; u < U; u++) longestRow = Math.max(longestRow, rowPtr[u + 1]! - rowPtr[u]!);
+  const sq = new Float64Array(longestRow);
   let maxRowNorm = 0;
   for (let u = 0; u < U; u++) {
     const s = rowPtr[u]!;
     const e = rowPtr[u + 1]!;
     if (e === s) continue;
-    const norm = Math.sqrt(reduceatSum(sq, s, e));
+    for (let j = s; j < e; j++) sq[j - s] = tmpW[j]! * tmpW[j]!;
+    const norm = Math.sqrt(reduceatSum(sq, 0, e - s));
     weightNorm[u] = norm;
     const n1 = norm === 0 ? 1 : norm;
     const scale =
