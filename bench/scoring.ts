@@ -40,6 +40,8 @@ const TIE_EPSILON = 1e-6;
 
 interface Measured {
   wallS: number;
+  /** User + system CPU seconds of the process tree (GNU time), steadier than wall on a shared machine. */
+  cpuS: number | undefined;
   peakRssMb: number | undefined;
   exitCode: number;
   stderrTail: string;
@@ -89,14 +91,19 @@ async function run(label: string, command: string, args: string[], logFile: stri
   const wallS = (performance.now() - started) / 1000;
   const timeRss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
   const ownRss = /"peak_rss_mb":\s*([\d.]+)/.exec(stderr) ?? /peak rss[^\d]{0,20}([\d.]+)\s*MB/i.exec(stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+  const cpuS = user && sys ? Number(user[1]) + Number(sys[1]) : undefined;
   const peakRssMb = timeRss ? Number(timeRss[1]) / 1024 : ownRss ? Number(ownRss[1]) : undefined;
   const tail = stderr
     .split('\n')
     .filter((l) => !/^\s+[A-Z][^:]*: /.test(l) && !l.startsWith('\tCommand being timed'))
     .slice(-6)
     .join('\n');
-  log(`${label}: exit ${exitCode}, ${wallS.toFixed(1)} s, peak RSS ${peakRssMb?.toFixed(0) ?? '?'} MB`);
-  return { wallS, peakRssMb, exitCode, stderrTail: tail };
+  log(
+    `${label}: exit ${exitCode}, ${wallS.toFixed(1)} s (CPU ${cpuS?.toFixed(1) ?? '?'} s), peak RSS ${peakRssMb?.toFixed(0) ?? '?'} MB`,
+  );
+  return { wallS, cpuS, peakRssMb, exitCode, stderrTail: tail };
 }
 
 /** The population of a size and seed: reused when its meta.json says it was made with them. */
@@ -196,7 +203,8 @@ async function recall(refPath: string, oursPath: string, k: number): Promise<Rec
   return { users, mean: users > 0 ? sum / users : NaN, min: users > 0 ? min : NaN, perfect };
 }
 
-const fmtS = (m?: Measured): string => (m ? `${m.wallS.toFixed(1)} s` : '–');
+const fmtS = (m?: Measured): string =>
+  m ? `${m.wallS.toFixed(1)} s${m.cpuS !== undefined ? ` (CPU ${m.cpuS.toFixed(1)} s)` : ''}` : '–';
 const fmtMb = (m?: Measured): string => (m?.peakRssMb !== undefined ? `${m.peakRssMb.toFixed(0)} MB` : '–');
 const fmtSize = (n: number): string =>
   n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : `${n}`;
@@ -211,7 +219,7 @@ function tableRow(r: Row): string {
   const refTime = ref ? `${fmtS(ref)}${ref.rows === 'all' ? '' : ` (first ${ref.rows} users)`}` : '–';
   const ratio =
     ref && r.ours && ref.rows === 'all' && ref.exitCode === 0 && r.ours.exitCode === 0
-      ? `${(r.ours.wallS / ref.wallS).toFixed(3)}×`
+      ? `${(r.ours.wallS / ref.wallS).toFixed(3)}×${r.ours.cpuS !== undefined && ref.cpuS ? ` (CPU ${(r.ours.cpuS / ref.cpuS).toFixed(3)}×)` : ''}`
       : '–';
   const rec = r.recall
     ? `${r.recall.mean.toFixed(4)}, ${r.recall.min.toFixed(3)}, ${r.recall.perfect}/${r.recall.users} exact`
@@ -237,7 +245,8 @@ Exact mode is \`--max-merchant-share 1 --recency-half-life 0 --normalization cos
 (cosine over log1p(visits)·ln(N/df)), the reference is \`../shared/bench/reference_topk.py\` with the
 same flags. Recall is per user |ours ∩ reference| / |reference|, a candidate scoring within 1e-6 of
 the reference's 50th score counting as a hit (ties at the cut are interchangeable). Times are wall
-clock of the whole child process (load, compute, write); peak RSS is GNU time's maximum resident set.
+clock of the whole child process (load, compute, write), with its user + system CPU time in brackets
+(steadier when the machine is shared); peak RSS is GNU time's maximum resident set.
 `;
 
 async function main(): Promise<void> {
