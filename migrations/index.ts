@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './20261122T0000_initial.ts';
 import * as pipeline from './20261122T0100_pipeline.ts';
 import * as reinstatement from './20261122T0300_reinstatement.ts';
+import * as consentState from './20261122T0400_consent_state.ts';
 
 /**
  * Every migration, by name, in order. A static list (not a directory scan) so that the migrator
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '20261122T0000_initial': initial,
   '20261122T0100_pipeline': pipeline,
   '20261122T0300_reinstatement': reinstatement,
+  '20261122T0400_consent_state': consentState,
 };

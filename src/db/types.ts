@@ -26,6 +26,9 @@ export interface UsersTable {
   /** The last reinstatement by an admin; reports before it no longer count towards a suspension. */
   reinstated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
+  /** Kept by a trigger on consent_events (migration 20261122T0400); the ledger is the record. */
+  transactions_consent: ColumnType<boolean, never, never>;
+  matching_consent: ColumnType<boolean, never, never>;
 }
 
 export interface ProfilesTable {

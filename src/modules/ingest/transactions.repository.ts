@@ -61,16 +61,16 @@ export function createTransactionRepository(db: Db) {
                                                        + ${RETENTION_MARGIN_DAYS}) AS earliest
           FROM weight_sets
         ),
-        consenting AS (
+        -- Locks the consenting users' rows for the statement: a withdrawal (which locks the row FOR
+        -- UPDATE and clears the flag by trigger) either commits first, and the re-check of the flag on
+        -- the newest row version refuses the rows, or waits until these rows are stored and then
+        -- deletes them (migration 20261122T0400 explains why the flag lives on the row).
+        consenting AS MATERIALIZED (
           SELECT u.external_id, u.id
-          FROM (SELECT DISTINCT user_ext FROM input) d
-          JOIN users u ON u.external_id = d.user_ext
-          CROSS JOIN LATERAL (
-            SELECT ce.action FROM consent_events ce
-            WHERE ce.user_id = u.id AND ce.purpose = 'transactions'
-            ORDER BY ce.id DESC LIMIT 1
-          ) latest
-          WHERE latest.action = 'grant'
+          FROM users u
+          WHERE u.external_id IN (SELECT user_ext FROM input) AND u.transactions_consent
+          ORDER BY u.id
+          FOR SHARE OF u
         ),
         classified AS (
           SELECT i.idx, i.transaction_id, i.amount_cents, i.currency, i.occurred_at,
