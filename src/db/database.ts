@@ -26,6 +26,8 @@ export function createPool(options: DatabaseOptions, log: Pick<Logger, 'warn'>):
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     idle_in_transaction_session_timeout: 60_000,
     application_name: options.applicationName ?? 'kindred',
+    // JIT compilation costs more than the short, index-driven queries of this service ever save.
+    options: '-c jit=off',
   });
   pool.on('error', (error) => {
     log.warn(
