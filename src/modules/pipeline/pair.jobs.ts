@@ -4,7 +4,10 @@ import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
-import type { PairRow } from './pipeline.repository.ts';
+import { scaleOverlap } from '../../core/scoring/candidates.ts';
+import { rerankPool, type RankedPair } from '../../core/scoring/rerank.ts';
+import type { WeightSet } from '../../core/scoring/weight-set.ts';
+import type { CandidateRow, PairRow } from './pipeline.repository.ts';
 
 /** The run's largest pair: the largest `maxOverlap` any shard recorded. */
 export function runMaxOverlap(stages: Record<string, unknown>): number {
@@ -17,18 +20,54 @@ export function runMaxOverlap(stages: Record<string, unknown>): number {
   return max;
 }
 
-type Lists = {
-  ids: Int32Array;
-  overlap: Float32Array;
-  cp: Float32Array;
-  sl: Float32Array;
-  shared: Int16Array;
-};
+/** A user's final pool: snapshot indices and components, best first. */
+type Pool = { ids: Int32Array; ranked: RankedPair[]; rawOverlap: Float64Array };
 
 /**
- * Pair: loads every candidate row of the run (one COPY), rescales `overlap` by the run's largest
- * pair, and calls the pairing core with the blocks, the cooldown pairs, suspensions and consents
- * as they are now. Writes `run_pairs` (delete then insert) and the run's coverage and mean score.
+ * The final pools: each stored row re-ranked by the core's `rerankPool` with `overlap` scaled by
+ * the run's largest pair and cut to `topK`. Candidates that left the run (erased users) are
+ * dropped first. Rows not in the snapshot are ignored.
+ */
+function finalPool(
+  row: CandidateRow,
+  u: number,
+  index: ReadonlyMap<string, number>,
+  snapshot: ReadonlyArray<{ avgTicket: number }>,
+  weights: WeightSet,
+  runMax: number,
+): Pool {
+  const keep: number[] = [];
+  for (let j = 0; j < row.candidateIds.length; j++) {
+    if (index.has(row.candidateIds[j]!)) keep.push(j);
+  }
+  const candidates = Int32Array.from(keep, (j) => index.get(row.candidateIds[j]!)!);
+  const ranked = rerankPool(
+    {
+      candidates,
+      overlap: Float64Array.from(keep, (j) => scaleOverlap(row.overlap[j]!, weights.normalization, runMax)),
+      shared: Int32Array.from(keep, (j) => row.shared[j]!),
+      // Stored as c/3 (float32): the count is recovered exactly.
+      coPresenceCount: Int32Array.from(keep, (j) => Math.round(3 * row.coPresence[j]!)),
+      avgTicketUser: snapshot[u]!.avgTicket,
+      avgTicketCandidate: Float64Array.from(candidates, (c) => snapshot[c]!.avgTicket),
+    },
+    weights,
+  );
+  const raw = new Map<number, number>();
+  keep.forEach((j, p) => raw.set(candidates[p]!, row.overlap[j]!));
+  return {
+    ids: Int32Array.from(ranked, (r) => r.candidate),
+    ranked,
+    rawOverlap: Float64Array.from(ranked, (r) => raw.get(r.candidate)!),
+  };
+}
+
+/**
+ * Pair: loads every candidate row of the run (one COPY), makes the exact `topK` cut of each pool
+ * at the run's scale (the largest pair of every shard) with the core's re-ranking, stores these
+ * final pools, and calls the pairing core with the blocks, the cooldown pairs, suspensions and
+ * consents as they are now. Writes `run_pairs` (delete then insert) and the run's coverage and
+ * mean score. A retry reads the final pools it stored, whose cut is the same.
  */
 export async function processPair(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
   const payload = parsePayload('pair', job.data);
@@ -42,46 +81,31 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const weights = weightsOf(run);
   const snapshot = await ctx.pipeline.runUsers(run.id);
   const index = new Map<string, number>(snapshot.map((u, i) => [u.userId, i]));
-  const lists: Array<Lists | undefined> = new Array<Lists | undefined>(snapshot.length);
+  const pools: Array<Pool | undefined> = new Array<Pool | undefined>(snapshot.length);
   const runMax = weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages);
-  const { blend } = weights;
-  const scored = new Array<Float64Array | undefined>(snapshot.length);
+  const finalRows: CandidateRow[] = [];
   await ctx.pipeline.loadCandidates(run.id, (row) => {
     const u = index.get(row.userId);
     if (u === undefined) return;
-    const n = row.candidateIds.length;
-    const l: Lists = {
-      ids: new Int32Array(n),
-      overlap: Float32Array.from(row.overlap),
-      cp: Float32Array.from(row.coPresence),
-      sl: Float32Array.from(row.spendLevel),
-      shared: Int16Array.from(row.shared),
-    };
-    const scores = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      l.ids[j] = index.get(row.candidateIds[j]!) ?? -1;
-      const ov = runMax > 0 ? Math.min(1, l.overlap[j]! / runMax) : l.overlap[j]!;
-      scores[j] = blend.overlap * ov + blend.coPresence * l.cp[j]! + blend.spendLevel * l.sl[j]!;
-    }
-    lists[u] = l;
-    scored[u] = scores;
+    const pool = finalPool(row, u, index, snapshot, weights, runMax);
+    pools[u] = pool;
+    if (pool.ranked.length === 0) return;
+    finalRows.push({
+      userId: row.userId,
+      candidateIds: pool.ranked.map((r) => snapshot[r.candidate]!.userId),
+      scores: pool.ranked.map((r) => Math.fround(r.score)),
+      // Raw, as the shards store it: a retried pair stage scales it again by the same run scale.
+      overlap: pool.rawOverlap,
+      coPresence: pool.ranked.map((r) => Math.fround(r.coPresence)),
+      spendLevel: pool.ranked.map((r) => Math.fround(r.spendLevel)),
+      shared: pool.ranked.map((r) => r.sharedMerchantCount),
+    });
   });
-  await job.updateProgress(40);
+  await job.updateProgress(30);
 
   const empty = { indices: new Int32Array(0), scores: new Float64Array(0), sharedCounts: new Int16Array(0) };
   const users: PairingUser[] = snapshot.map((s, i) => {
-    const l = lists[i];
-    // Candidates that left the run (erased users) have index −1: keep only known ones.
-    let candidates = empty as PairingUser['candidates'];
-    if (l !== undefined) {
-      const keep: number[] = [];
-      for (let j = 0; j < l.ids.length; j++) if (l.ids[j]! >= 0) keep.push(j);
-      candidates = {
-        indices: Int32Array.from(keep, (j) => l.ids[j]!),
-        scores: Float64Array.from(keep, (j) => scored[i]![j]!),
-        sharedCounts: Int16Array.from(keep, (j) => l.shared[j]!),
-      };
-    }
+    const pool = pools[i];
     return {
       id: s.userId,
       city: s.city,
@@ -95,7 +119,14 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
       suspended: s.suspended,
       consentTransactions: s.consentTransactions,
       consentMatching: s.consentMatching,
-      candidates,
+      candidates:
+        pool === undefined
+          ? empty
+          : {
+              indices: pool.ids,
+              scores: Float64Array.from(pool.ranked, (r) => r.score),
+              sharedCounts: Int16Array.from(pool.ranked, (r) => r.sharedMerchantCount),
+            },
     };
   });
   const toPairs = (rows: Array<[string, string]>): IndexPair[] =>
@@ -115,21 +146,17 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     { users, blocks, recentPairs },
     { date: run.date, minSharedMerchants: weights.minSharedMerchants },
   );
-  await job.updateProgress(80);
+  await job.updateProgress(70);
+  await ctx.pipeline.replaceRunCandidates(run.id, finalRows);
+  await job.updateProgress(85);
 
   const component = (a: number, b: number): { overlap: number; cp: number; sl: number } => {
     for (const [x, y] of [
       [a, b],
       [b, a],
     ] as const) {
-      const l = lists[x];
-      if (l === undefined) continue;
-      for (let j = 0; j < l.ids.length; j++) {
-        if (l.ids[j] === y) {
-          const ov = runMax > 0 ? Math.min(1, l.overlap[j]! / runMax) : l.overlap[j]!;
-          return { overlap: ov, cp: l.cp[j]!, sl: l.sl[j]! };
-        }
-      }
+      const r = pools[x]?.ranked.find((e) => e.candidate === y);
+      if (r !== undefined) return { overlap: r.overlap, cp: r.coPresence, sl: r.spendLevel };
     }
     return { overlap: 0, cp: 0, sl: 0 };
   };

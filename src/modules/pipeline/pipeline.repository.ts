@@ -307,6 +307,23 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       });
     },
 
+    /** Replaces every candidates row of a run (the pair stage's final pools): delete then COPY. */
+    async replaceRunCandidates(runId: string, rows: readonly CandidateRow[]): Promise<void> {
+      await inTransaction(pool, async (client) => {
+        await client.query('DELETE FROM candidates WHERE run_id = $1', [runLiteral(runId)]);
+        function* lines(): Generator<string> {
+          for (const r of rows) {
+            yield `${runId}\t${r.userId}\t${formatArray(r.candidateIds)}\t${formatArray(r.scores)}\t${formatArray(r.overlap)}\t${formatArray(r.coPresence)}\t${formatArray(r.spendLevel)}\t${formatArray(r.shared)}\n`;
+          }
+        }
+        await copyInLines(
+          client,
+          'candidates (run_id, user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts)',
+          lines(),
+        );
+      });
+    },
+
     /** Every candidate row of a run, in one COPY. */
     async loadCandidates(runId: string, onRow: (row: CandidateRow) => void): Promise<void> {
       await withClient(pool, (client) =>
@@ -345,6 +362,8 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         suspended: boolean;
         consentTransactions: boolean;
         consentMatching: boolean;
+        /** Average ticket in the window (cents), 0 without features. */
+        avgTicket: number;
       }>
     > {
       // Suspension and consents are read again now: both may change between prepare and pair.
@@ -361,14 +380,17 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         suspended: boolean;
         tx: boolean;
         mt: boolean;
+        avg_ticket: number;
       }>`
         SELECT ru.user_id, ru.city, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified, ru.only_verified,
                (u.suspended_at IS NOT NULL) AS suspended,
                coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
                          AND c.purpose = 'transactions' ORDER BY id DESC LIMIT 1), false) AS tx,
                coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
-                         AND c.purpose = 'matching' ORDER BY id DESC LIMIT 1), false) AS mt
+                         AND c.purpose = 'matching' ORDER BY id DESC LIMIT 1), false) AS mt,
+               coalesce(f.amount_cents::float8 / f.txn_count, 0) AS avg_ticket
         FROM run_users ru JOIN users u ON u.id = ru.user_id
+        LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
         WHERE ru.run_id = ${runId} ORDER BY ru.user_id`.execute(db);
       return rows.rows.map((r) => ({
         userId: r.user_id,
@@ -383,6 +405,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         suspended: r.suspended,
         consentTransactions: r.tx,
         consentMatching: r.mt,
+        avgTicket: r.avg_ticket,
       }));
     },
 

@@ -10,16 +10,18 @@ import {
   buildCityMatrix,
   buildEligibility,
   minuteOffsets,
-  rerank,
+  overlapScaleBound,
+  shardCandidates,
   type CityContext,
 } from './shard-scoring.ts';
 
 /** Below this many query users a city is scored on the job's own thread (threads cost ~50 ms). */
 const INLINE_BELOW = 2_000;
 
-type RunIndex = CityContext & { eligibility: Eligibility };
+type RunIndex = CityContext & { eligibility: Eligibility; scaleBound: number };
 
-const indexCache = new Map<string, Promise<RunIndex>>();
+/** Per pipeline context (one database), then per run and attempt. */
+const indexCaches = new WeakMap<PipelineContext, Map<string, Promise<RunIndex>>>();
 
 /**
  * The run's index (users, matrix, eligibility groups), built once per worker process and run:
@@ -32,6 +34,12 @@ function runIndex(
   weights: WeightSet,
 ): Promise<RunIndex> {
   const key = `${runId}.${String(attempt)}`;
+  let indexCache = indexCaches.get(ctx);
+  if (indexCache === undefined) {
+    indexCache = new Map();
+    indexCaches.set(ctx, indexCache);
+  }
+  const cache = indexCache;
   let cached = indexCache.get(key);
   if (cached === undefined) {
     cached = (async () => {
@@ -50,9 +58,10 @@ function runIndex(
         query: new Int32Array(0),
         minuteStart: users.map(minuteOffsets),
         avgTicket,
+        scaleBound: overlapScaleBound(matrix),
       };
     })();
-    cached.catch(() => indexCache.delete(key));
+    cached.catch(() => cache.delete(key));
     indexCache.set(key, cached);
     while (indexCache.size > 2) indexCache.delete(indexCache.keys().next().value as string);
   }
@@ -65,8 +74,9 @@ const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:$
  * Score one shard: load the run's index compactly (one COPY of per-user feature arrays, once per
  * worker process and run), build the matrix with the run's global N and df, generate the shard
  * users' exact pools with the eligibility filter applied during generation (worker threads, so
- * the event loop keeps renewing the job's lock), re-rank by the full score and replace the
- * shard's candidates rows in one transaction. A shard already recorded in the run's stages is
+ * the event loop keeps renewing the job's lock), keep per user the candidates that can reach its
+ * `topK` by the full score at the run's scale (not known yet: see `shardCandidates`), and replace
+ * the shard's candidates rows in one transaction. A shard already recorded in the run's stages is
  * skipped (a duplicate after a Redis loss).
  */
 export async function processScore(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
@@ -104,13 +114,15 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
   }
   for (const [a, b] of await ctx.pipeline.runBlocks(run.id)) excluded.add(pairKey(a, b));
 
-  // The re-rank scale: the shard's largest pair (the pair stage rescales with the run's).
+  // The run's scale (its largest pair) lies between this shard's largest pair and the norm bound;
+  // the pair stage knows it exactly and cuts each pool to topK.
   const maxOverlap = pools.maxOverlap;
-  const rows: CandidateRow[] = rerank({
+  const rows: CandidateRow[] = shardCandidates({
     context: { ...index, query },
     pools,
     weights,
-    scale: weights.normalization === 'cosine' ? 1 : maxOverlap,
+    scaleLo: maxOverlap,
+    scaleHi: Math.max(maxOverlap, index.scaleBound),
     excluded: (a, b) => excluded.has(pairKey(a, b)),
   });
   await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);

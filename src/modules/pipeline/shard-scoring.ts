@@ -1,4 +1,5 @@
-import type { CandidatePools } from '../../core/scoring/candidates.ts';
+import { scaleOverlap, type CandidatePools } from '../../core/scoring/candidates.ts';
+import { rerankPool, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
 import { buildScoringMatrix, type ScoringMatrix } from '../../core/scoring/matrix.ts';
 import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-set.ts';
@@ -9,7 +10,8 @@ import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository
 /**
  * The scoring of one shard: the run's matrix (global N and df, as design section 4 defines idf),
  * the shard users' exact pools restricted by an eligibility filter during generation, then the
- * re-rank by the full score.
+ * candidates that can still reach the user's `topK` once the run's overlap scale is known (the
+ * pair stage, which sees every shard, makes the exact cut with the core's `rerankPool`).
  *
  * Eligibility during generation: users fall into groups of identical (city, gender, seeking, age,
  * age range, verified, onlyVerified), and the filter admits a pair of groups when the pairing
@@ -171,10 +173,11 @@ function anyWithin(
 }
 
 /**
- * `coPresence(u,v) = min(1, c/3)`, c the shared non-stop merchants where u and v paid within
+ * The `c` of `coPresence(u,v) = min(1, c/3)`: shared non-stop merchants where u and v paid within
  * `minutes` of each other (both visit lists are sorted, so a merge finds the closest times).
+ * Counting stops at 3, where the core's `coPresenceOf` saturates.
  */
-export function coPresence(
+export function coPresenceCount(
   u: CityUser,
   uStart: Int32Array,
   v: CityUser,
@@ -196,69 +199,164 @@ export function coPresence(
         anyWithin(u.minutes, uStart[i]!, uStart[i + 1]!, v.minutes, vStart[j]!, vStart[j + 1]!, minutes)
       ) {
         c++;
-        if (c >= 3) return 1;
+        if (c >= 3) return 3;
       }
       i++;
       j++;
     }
   }
-  return c / 3;
+  return c;
 }
 
-/** `spendLevel(u,v) = exp(−|ln(avgTicket_u / avgTicket_v)|)` = the smaller over the larger ticket. */
-export function spendLevel(a: number, b: number): number {
-  if (!(a > 0) || !(b > 0)) return 0;
-  return a < b ? a / b : b / a;
+/**
+ * The largest overlap any pair of the run can have, from the norms alone (Cauchy–Schwarz:
+ * `Σ w_u·w_v ≤ ‖w_u‖·‖w_v‖`): `max‖w‖` for `sqrt`, `max‖w‖²` for `none`, 1 for cosine. The run's
+ * scale lies between a shard's own largest pair and this bound.
+ */
+export function overlapScaleBound(matrix: ScoringMatrix): number {
+  let max = 0;
+  for (const n of matrix.weightNorm) if (n > max) max = n;
+  const bound = matrix.normalization === 'none' ? max * max : matrix.normalization === 'sqrt' ? max : 1;
+  return bound * (1 + 1e-9);
 }
 
-export type RerankInput = {
+/** Scores closer than this are treated as possibly equal (float32 storage, rounding). */
+const SCORE_MARGIN = 1e-5;
+
+/**
+ * Which entries may be in the top `k` for some overlap scale in [lo, hi]. With `t = 1/scale`,
+ * every full score is affine in t (`blend.overlap·raw·t + rest`; no clamp is active since
+ * raw ≤ lo), so an entry beaten by the same `k` others at both ends of the interval, by more than
+ * the margin, is beaten by them everywhere in it and is never in the top k. The rest are kept:
+ * `atLo[i]`/`atHi[i]` are entry i's scores at scale lo and hi. O(n log n) with a Fenwick tree.
+ */
+export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number): Uint8Array {
+  const n = atLo.length;
+  const keep = new Uint8Array(n);
+  if (n <= k) return keep.fill(1);
+  const byLo = Array.from({ length: n }, (_, i) => i).sort((a, b) => atLo[b]! - atLo[a]!);
+  const hiSorted = Float64Array.from(atHi).sort();
+  /** Index of the first sorted value ≥ x (strict) or > x (not strict). */
+  const bound = (x: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (strict ? hiSorted[mid]! < x : hiSorted[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // Fenwick tree over slots of atHi (an entry's slot: its value's first index in hiSorted).
+  const tree = new Int32Array(n + 1);
+  let inserted = 0;
+  let next = 0;
+  for (const j of byLo) {
+    // Insert every entry that beats j at scale lo by more than the margin.
+    while (next < n && atLo[byLo[next]!]! > atLo[j]! + SCORE_MARGIN) {
+      for (let t = bound(atHi[byLo[next]!]!, true) + 1; t <= n; t += t & -t) tree[t]!++;
+      inserted++;
+      next++;
+    }
+    // Inserted entries with atHi ≤ atHi[j] + margin sit in the slots below this index.
+    let notBeating = 0;
+    for (let t = bound(atHi[j]! + SCORE_MARGIN, false); t > 0; t -= t & -t) notBeating += tree[t]!;
+    if (inserted - notBeating < k) keep[j] = 1;
+  }
+  return keep;
+}
+
+/** Everything a shard needs besides its pools. */
+export type ShardInput = {
   context: CityContext;
   pools: CandidatePools;
   weights: WeightSet;
-  /** The scale of `overlap`: the shard's largest pair for sqrt/none, 1 for cosine. */
-  scale: number;
+  /** The shard's largest pair, and the bound on the run's ({@link overlapScaleBound}). */
+  scaleLo: number;
+  scaleHi: number;
   excluded: (a: string, b: string) => boolean;
 };
 
 /**
- * Re-ranks each pool by `blend.overlap·overlap/scale + blend.coPresence·coPresence +
- * blend.spendLevel·spendLevel` and keeps the best `topK` (ties by the smaller user id). Pairs
- * excluded by blocks or the cooldown, and pairs out of each other's age range when ages were not
- * in the filter, are dropped first.
+ * A shard's stored pools: for each query user, the candidates that can be in its `topK` by the
+ * full score (the core's `rerankPool`) for any run scale in [scaleLo, scaleHi], with the raw
+ * overlap and the scale-free components (co-presence, spend level, shared count). The pair stage
+ * knows the run's scale and makes the exact cut. Pairs excluded by blocks or the cooldown, and
+ * pairs out of each other's age range when ages were not in the filter, are dropped first.
+ * Cosine needs no scale: its pools are cut to `topK` here.
  */
-export function rerank({ context, pools, weights, scale, excluded }: RerankInput): CandidateRow[] {
+export function shardCandidates({
+  context,
+  pools,
+  weights,
+  scaleLo,
+  scaleHi,
+  excluded,
+}: ShardInput): CandidateRow[] {
   const { users, matrix, minuteStart, avgTicket, ageInFilter } = context;
-  const { blend, topK, coPresenceMinutes, normalization } = weights;
+  const { normalization, coPresenceMinutes, topK } = weights;
   const rows: CandidateRow[] = [];
+  const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
   for (let i = 0; i < pools.users.length; i++) {
     const uIdx = pools.users[i]!;
     const u = users[uIdx]!;
-    const entries: Array<{ v: number; score: number; ov: number; cp: number; sl: number; sh: number }> = [];
+    const kept: number[] = [];
     for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) {
-      const vIdx = pools.candidates[p]!;
-      const v = users[vIdx]!;
+      const v = users[pools.candidates[p]!]!;
       if (excluded(u.userId, v.userId)) continue;
       if (!ageInFilter && (v.age < u.ageMin || v.age > u.ageMax || u.age < v.ageMin || u.age > v.ageMax))
         continue;
-      const raw = pools.overlap[p]!;
-      const ov = normalization === 'cosine' || scale <= 0 ? raw : Math.min(1, raw / scale);
-      const cp = coPresence(u, minuteStart[uIdx]!, v, minuteStart[vIdx]!, matrix.stop, coPresenceMinutes);
-      const sl = spendLevel(avgTicket[uIdx]!, avgTicket[vIdx]!);
-      const score = blend.overlap * ov + blend.coPresence * cp + blend.spendLevel * sl;
-      entries.push({ v: vIdx, score, ov: raw, cp, sl, sh: pools.shared[p]! });
+      kept.push(p);
     }
-    // City users are ordered by user id, so the smaller index is the smaller id.
-    entries.sort((a, b) => b.score - a.score || a.v - b.v);
-    const kept = entries.slice(0, topK);
     if (kept.length === 0) continue;
+    const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
+    const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
+    const shared = Int32Array.from(kept, (p) => pools.shared[p]!);
+    const cpCount = Int32Array.from(kept, (p) => {
+      const vIdx = pools.candidates[p]!;
+      return coPresenceCount(
+        u,
+        minuteStart[uIdx]!,
+        users[vIdx]!,
+        minuteStart[vIdx]!,
+        matrix.stop,
+        coPresenceMinutes,
+      );
+    });
+    const signals = (scale: number): PoolSignals => ({
+      candidates,
+      overlap: raw.map((x) => scaleOverlap(x, normalization, scale)),
+      shared,
+      coPresenceCount: cpCount,
+      avgTicketUser: avgTicket[uIdx]!,
+      avgTicketCandidate: Float64Array.from(candidates, (c) => avgTicket[c]!),
+    });
+    // Position of each candidate in this user's list (candidates are distinct).
+    const position = new Map<number, number>();
+    candidates.forEach((c, j) => position.set(c, j));
+    const ranked = rerankPool(signals(scaleLo), all);
+    let chosen: RankedPair[];
+    if (normalization === 'cosine') {
+      chosen = ranked.slice(0, topK);
+    } else {
+      const atLo = new Float64Array(ranked.length);
+      const atHi = new Float64Array(ranked.length);
+      ranked.forEach((r, j) => (atLo[j] = r.score));
+      const byCandidate = new Map<number, number>();
+      for (const r of rerankPool(signals(scaleHi), all)) byCandidate.set(r.candidate, r.score);
+      ranked.forEach((r, j) => (atHi[j] = byCandidate.get(r.candidate) ?? 0));
+      const keep = mayReachTopK(atLo, atHi, topK);
+      chosen = ranked.filter((_, j) => keep[j] === 1);
+    }
+    if (chosen.length === 0) continue;
     rows.push({
       userId: u.userId,
-      candidateIds: kept.map((e) => users[e.v]!.userId),
-      scores: kept.map((e) => Math.fround(e.score)),
-      overlap: kept.map((e) => Math.fround(e.ov)),
-      coPresence: kept.map((e) => Math.fround(e.cp)),
-      spendLevel: kept.map((e) => Math.fround(e.sl)),
-      shared: kept.map((e) => e.sh),
+      candidateIds: chosen.map((r) => users[r.candidate]!.userId),
+      scores: chosen.map((r) => Math.fround(r.score)),
+      overlap: chosen.map((r) => Math.fround(raw[position.get(r.candidate)!]!)),
+      coPresence: chosen.map((r) => Math.fround(r.coPresence)),
+      spendLevel: chosen.map((r) => Math.fround(r.spendLevel)),
+      shared: chosen.map((r) => r.sharedMerchantCount),
     });
   }
   return rows;

@@ -1,0 +1,88 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineRuntime } from '../../../src/modules/pipeline/runtime.ts';
+import { runMaxOverlap } from '../../../src/modules/pipeline/pair.jobs.ts';
+import { BUSINESS_DATE, createPipelineEnv, matchesOf, waitForRun } from './harness.ts';
+
+/**
+ * A sharded run must equal a one-shard run on the same data: the `sqrt` scale is the largest pair
+ * of the whole run, not of a shard. A small topK and a blend where co-presence and spend level
+ * weigh as much as overlap make the cut sensitive to the scale.
+ */
+const WEIGHTS = {
+  topK: 3,
+  candidatePoolSize: 12,
+  normalization: 'sqrt',
+  blend: { overlap: 0.5, coPresence: 0.25, spendLevel: 0.25 },
+};
+
+type Outcome = {
+  candidates: unknown[];
+  matches: unknown[];
+  shardMax: number[];
+  runMax: number;
+};
+
+async function runWithShards(shards: number): Promise<Outcome> {
+  const env = await createPipelineEnv({ users: 400, seed: 11, env: { SCORE_SHARDS: String(shards) } });
+  const runtime = createPipelineRuntime({ config: env.config, log: env.log, db: env.db, pool: env.pool });
+  try {
+    await sql`
+      WITH ws AS (
+        INSERT INTO weight_sets (name, version, params, created_by)
+        VALUES ('scale-sensitive', 2, ${JSON.stringify(WEIGHTS)}::jsonb, 'test') RETURNING id)
+      INSERT INTO weight_set_activations (weight_set_id, activated_by) SELECT id, 'test' FROM ws`.execute(
+      env.db,
+    );
+    runtime.startWorkers();
+    const { run } = await runtime.runsService.startRun(BUSINESS_DATE, 'test');
+    expect(await waitForRun(env.db, BUSINESS_DATE, 120_000)).toBe('published');
+    const final = await runtime.runsService.get(run.id);
+    const stages = final.stages;
+    const shardInfo = (stages['score'] as { shards: Record<string, { maxOverlap: number }> }).shards;
+    const candidates = await sql`
+      SELECT user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts
+      FROM candidates WHERE run_id = ${run.id} ORDER BY user_id`.execute(env.db);
+    const matches = (await matchesOf(env.db, BUSINESS_DATE)).map(
+      ({ match_id: _m, alias: _a, ...rest }) => rest,
+    );
+    return {
+      candidates: candidates.rows,
+      matches,
+      shardMax: Object.values(shardInfo).map((s) => s.maxOverlap),
+      runMax: runMaxOverlap(stages),
+    };
+  } finally {
+    await runtime.close();
+    await env.close();
+  }
+}
+
+let one: Outcome;
+let many: Outcome;
+
+beforeAll(async () => {
+  one = await runWithShards(1);
+  many = await runWithShards(4);
+}, 240_000);
+
+describe('a sharded run', () => {
+  it('has shards whose own largest pair is below the run’s (so the scale matters)', () => {
+    expect(many.shardMax).toHaveLength(4);
+    expect(Math.min(...many.shardMax)).toBeLessThan(many.runMax);
+    expect(many.runMax).toBe(one.runMax);
+  });
+
+  it('stores the same final topK pools as a one-shard run', () => {
+    expect(one.candidates.length).toBeGreaterThan(100);
+    for (const row of one.candidates as Array<{ candidate_ids: string[] }>) {
+      expect(row.candidate_ids.length).toBeLessThanOrEqual(WEIGHTS.topK);
+    }
+    expect(many.candidates).toEqual(one.candidates);
+  });
+
+  it('publishes the same matches as a one-shard run', () => {
+    expect(one.matches.length).toBeGreaterThan(20);
+    expect(many.matches).toEqual(one.matches);
+  });
+});
