@@ -8,9 +8,7 @@ const MatchIdField = z
     "the matchId of the card acted on; when it is not today's card any more the answer is 410 match_expired instead of acting on a newer card",
   );
 
-export const DecisionInput = z
-  .strictObject({ decision: z.enum(['like', 'pass']), matchId: MatchIdField })
-  .meta({ id: 'DecisionInput' });
+export const DecisionInput = z.strictObject({ decision: z.enum(['like', 'pass']), matchId: MatchIdField });
 
 export const DecisionView = z
   .strictObject({
@@ -20,12 +18,10 @@ export const DecisionView = z
   })
   .meta({ id: 'Decision' });
 
-export const GuessInput = z
-  .strictObject({
-    merchantId: z.string().min(1).max(128).describe('one of my own merchants of the scoring window'),
-    matchId: MatchIdField,
-  })
-  .meta({ id: 'GuessInput' });
+export const GuessInput = z.strictObject({
+  merchantId: z.string().min(1).max(128).describe('one of my own merchants of the scoring window'),
+  matchId: MatchIdField,
+});
 
 export const GuessView = z
   .strictObject({

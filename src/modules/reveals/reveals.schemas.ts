@@ -7,16 +7,14 @@ export type RevealRefusal = (typeof REVEAL_REFUSALS)[number];
 
 const MerchantId = z.string().min(1).max(128);
 
-export const SetRevealsInput = z
-  .strictObject({
-    merchantIds: z
-      .array(MerchantId)
-      .max(50)
-      .describe(
-        `platform merchant ids in the order to show; at most ${String(MAX_REVEALED_MERCHANTS)} are kept, duplicates count once`,
-      ),
-  })
-  .meta({ id: 'SetRevealsInput' });
+export const SetRevealsInput = z.strictObject({
+  merchantIds: z
+    .array(MerchantId)
+    .max(50)
+    .describe(
+      `platform merchant ids in the order to show; at most ${String(MAX_REVEALED_MERCHANTS)} are kept, duplicates count once`,
+    ),
+});
 
 export const RevealView = z
   .object({

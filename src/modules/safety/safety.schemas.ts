@@ -6,16 +6,14 @@ const MatchIdField = z
   .optional()
   .describe("one of my matches (any day, e.g. a connection); today's match when omitted");
 
-export const BlockInput = z.strictObject({ matchId: MatchIdField }).meta({ id: 'BlockInput' });
+export const BlockInput = z.strictObject({ matchId: MatchIdField });
 export const BlockView = z.strictObject({ blocked: z.literal(true) }).meta({ id: 'Block' });
 
-export const ReportInput = z
-  .strictObject({
-    reason: z.enum(REPORT_REASONS),
-    note: z.string().trim().min(1).max(1000).optional().describe('kept for moderators, never logged'),
-    matchId: MatchIdField,
-  })
-  .meta({ id: 'ReportInput' });
+export const ReportInput = z.strictObject({
+  reason: z.enum(REPORT_REASONS),
+  note: z.string().trim().min(1).max(1000).optional().describe('kept for moderators, never logged'),
+  matchId: MatchIdField,
+});
 export const ReportView = z.strictObject({ reported: z.literal(true) }).meta({ id: 'Report' });
 
 export const ReinstateParams = z.object({ userId: z.string().min(1).max(128) });
