@@ -11,7 +11,6 @@
  * of the user's ranked candidates (pool by overlap, re-ranked by the full score). `--mask` pairs
  * leave both the rankings and the negatives. Output: a table, or one JSON object with --json.
  */
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { InputFormatError } from '../src/evaluation/inputs.ts';
 import { measure, prepareMatrix } from '../src/evaluation/engine.ts';
@@ -63,7 +62,7 @@ try {
   const weights = readWeightSet(values.weights, windowDays === undefined ? {} : { windowDays });
   const seed = intFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? 1;
   const negatives = intFlag('negatives', values.negatives, 0, 10_000_000) ?? 200_000;
-  const threads = intFlag('threads', values.threads, 0, 256) ?? availableParallelism();
+  const threads = intFlag('threads', values.threads, 0, 256);
   const started = performance.now();
 
   const ds = await loadDataset({

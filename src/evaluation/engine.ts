@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mean, precisionAtK, recallAtK, rocAuc } from '../core/evaluation/index.ts';
 import {
   buildScoringMatrix,
@@ -36,7 +37,16 @@ export type PreparedMatrix = {
   poolGaps: Float64Array;
 };
 
-export type PrepareOptions = { threads?: number; onProgress?: (done: number, total: number) => void };
+/**
+ * `threads`: worker threads of the candidate kernel; by default none below
+ * {@link THREADS_FROM_USERS} users, where starting the threads costs more than they save.
+ */
+export type PrepareOptions = {
+  threads?: number | undefined;
+  onProgress?: (done: number, total: number) => void;
+};
+
+export const THREADS_FROM_USERS = 20_000;
 
 /** The fields of a weight set that shape a {@link PreparedMatrix}. */
 export const MATRIX_FIELDS = [
@@ -102,7 +112,7 @@ export async function prepareMatrix(
   weights: WeightSet,
   options: PrepareOptions = {},
 ): Promise<PreparedMatrix> {
-  const threads = options.threads ?? 0;
+  const threads = options.threads ?? (ds.userCount >= THREADS_FROM_USERS ? availableParallelism() : 0);
   const matrix = buildScoringMatrix(ds.dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
   const k = Math.min(Math.max(1, ds.userCount - 1), weights.candidatePoolSize + ds.maxMaskedPerUser);
   const pools = await computeCandidates(matrix, {

@@ -38,7 +38,7 @@ export function readWeightSet(path: string | undefined, overrides: Record<string
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InputFormatError(`weights ${String(path)} must hold a JSON object`);
   }
-  const params = 'params' in raw ? (raw).params : raw;
+  const params = 'params' in raw ? raw.params : raw;
   const merged = { ...(params as Record<string, unknown>), ...overrides };
   const result = WeightSetSchema.safeParse(merged);
   if (!result.success) throw new InputFormatError(`invalid weight set:\n${formatIssues(result.error)}`);
