@@ -1,33 +1,6 @@
 import { z } from 'zod';
+import { MERCHANT_CATEGORIES } from '../../core/scoring/weight-set.ts';
 import { PlatformId, storableText } from '../ingest/platform-schemas.ts';
-
-/** The 24 categories of the API contract (design section 3), as the merchants table's CHECK lists them. */
-export const MERCHANT_CATEGORIES = [
-  'grocery',
-  'convenience',
-  'coffee',
-  'tea',
-  'restaurant',
-  'fast_food',
-  'bakery',
-  'bar',
-  'fashion',
-  'beauty',
-  'electronics',
-  'books',
-  'sports',
-  'fitness',
-  'entertainment',
-  'travel',
-  'transport',
-  'pets',
-  'kids',
-  'home',
-  'health',
-  'education',
-  'online',
-  'other',
-] as const;
 
 export const MAX_MERCHANTS_PER_BATCH = 5_000;
 
