@@ -14,6 +14,8 @@ const symmetricKernel = symmetric
   ? createSymmetricKernel(matrix, {
       ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
       ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
+      ...(options.exclude !== undefined && { exclude: options.exclude }),
+      ...(options.ranges !== undefined && { ranges: options.ranges }),
       countShared: true,
     })
   : undefined;

@@ -10,6 +10,8 @@ import {
   type CandidatePools,
   type KernelStats,
 } from '../core/scoring/candidates.ts';
+import type { Eligibility } from '../core/scoring/eligibility.ts';
+import { assertRanges, closeExclusions, type Ranges } from '../core/scoring/filters.ts';
 import type { ScoringMatrix } from '../core/scoring/matrix.ts';
 import { createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
 
@@ -84,6 +86,40 @@ export function shareMatrix(m: ScoringMatrix): ScoringMatrix {
   return out;
 }
 
+/** A typed array in a SharedArrayBuffer (the array itself when already shared). */
+function shareArray<T extends Int16Array | Int32Array | Uint8Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
+}
+
+/** The filters with their arrays in SharedArrayBuffers, so threads read one copy. */
+function shareFilters(
+  options: CandidateOptions,
+  userCount: number,
+): Pick<CandidateOptions, 'eligibility' | 'exclude' | 'ranges'> {
+  const { eligibility: e, exclude: x, ranges: r } = options;
+  if (r) assertRanges(r, userCount);
+  const eligibility: Eligibility | undefined = e && {
+    group: shareArray(e.group),
+    groupCount: e.groupCount,
+    mayPair: shareArray(e.mayPair),
+  };
+  const ranges: Ranges | undefined = r && {
+    value: shareArray(r.value),
+    min: shareArray(r.min),
+    max: shareArray(r.max),
+  };
+  return {
+    ...(eligibility && { eligibility }),
+    // closed once here (symmetrised, sorted), so workers use it as is
+    ...(x && { exclude: closeExclusions(x, userCount, true) }),
+    ...(ranges && { ranges }),
+  };
+}
+
 /**
  * Starts the scoring worker. From TypeScript sources (tsx, vitest) the worker first registers
  * tsx's loader, since loader hooks of the parent thread do not reach worker threads on Node 20.
@@ -106,6 +142,11 @@ function startWorker(init: WorkerInit): Worker {
  * once; one heap set per thread, merged at the end). A shard (a subset of users) uses the pruned
  * one-sided kernel and returns the same pools as the matching slice of a full run; `maxOverlap`
  * is the shard's largest pair, and the run's scaling constant is the maximum over all shards.
+ *
+ * The filters of {@link generateCandidates} (`eligibility`, `ranges`, `exclude`) apply during
+ * generation on every path (inline, threads, full run, shard), with the same results; their arrays
+ * are copied once into SharedArrayBuffers and `exclude` is symmetrised once here, so each pair
+ * need be listed in one direction only.
  */
 export async function computeCandidates(
   matrix: ScoringMatrix,
@@ -137,7 +178,7 @@ export async function computeCandidates(
     ...(kernelOptions.minSharedMerchants !== undefined && {
       minSharedMerchants: kernelOptions.minSharedMerchants,
     }),
-    ...(kernelOptions.eligibility !== undefined && { eligibility: kernelOptions.eligibility }),
+    ...shareFilters(kernelOptions, matrix.userCount),
     ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
   };
   let next = 0;

@@ -1,5 +1,6 @@
 import type { Eligibility } from './eligibility.ts';
 import { assertEligibility } from './eligibility.ts';
+import { assertRanges, closeExclusions, prepareExclusions, type Exclusions, type Ranges } from './filters.ts';
 import type { ScoringMatrix } from './matrix.ts';
 import {
   createPairHeaps,
@@ -43,6 +44,18 @@ import { TopK } from './top-k.ts';
  * partial score are verified exactly, which lifts θ to near its final value while the long lists
  * are still unscanned. All comparisons against θ use a relative safety margin (1e-6) that covers
  * float32 posting values and rounding in the bounds: pruning only ever keeps more.
+ *
+ * ## Filters (eligibility groups, ranges, exclusions), applied during generation
+ * The admissible set A(u) is the users v ≠ u passing every filter; the pool is the top k of
+ * A(u). Group and range filters are tested in the accumulation loop, so an inadmissible v is
+ * never accumulated, touched or verified. Exclusions are stamped like u itself before the scan
+ * (`stampOf[v] = stamp`): they may still accumulate a partial sum, but every path into the heap
+ * (early verification, final verification) skips stamped users, so they are never verified or
+ * offered. Exactness is unchanged: θ is still the k-th best exact score among verified users of
+ * A(u) only (nothing else enters the heap), and every bound above (`rest_i` from per-list maxima
+ * over all postings and max‖x_v‖ over all users, the cut values c_i, G) is an upper bound over all
+ * users, a superset of A(u), hence also over A(u). Steps 1–3 of the proof then hold with
+ * "user" read as "user of A(u)".
  */
 
 /** Which bounds the kernel applies (all on by default; turning them off is for measurements). */
@@ -75,6 +88,14 @@ export interface CandidateOptions {
   minSharedMerchants?: number;
   /** Admissible pairs only; applied while scanning. */
   eligibility?: Eligibility;
+  /**
+   * Users that are never candidates of each other (blocks, repeat cooldown); symmetrised by the
+   * core, so one direction per pair is enough. Applied before verification (see the module
+   * comment).
+   */
+  exclude?: Exclusions;
+  /** Interval filter (age within each side's range), applied while scanning; symmetric. */
+  ranges?: Ranges;
   pruning?: PruningOptions;
 }
 
@@ -135,6 +156,9 @@ export function createCandidateKernel(
   const pruning = matrix.postingOrder === 'value' ? requested : { ...requested, cut: false };
   const elig = options.eligibility;
   if (elig) assertEligibility(elig, U);
+  const ranges = options.ranges;
+  if (ranges) assertRanges(ranges, U);
+  const exclude = options.exclude && prepareExclusions(options.exclude, U);
   const always = pruning.refresh === 'always';
   const maxRowNorm = matrix.maxRowNorm;
 
@@ -193,6 +217,11 @@ export function createCandidateKernel(
     stats.users++;
     stamp++;
     stampOf[u] = stamp; // never a candidate of itself
+    if (exclude) {
+      // nor of the users it excludes or that exclude it (the lists are closed)
+      const { offsets: xo, ids: xi } = exclude;
+      for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) stampOf[xi[i]!] = stamp;
+    }
     const s0 = rowPtr[u]!;
     const L = rowPtr[u + 1]! - s0;
     if (L === 0 || k === 0) return;
@@ -266,7 +295,24 @@ export function createCandidateKernel(
         }
       }
       stats.postingsScanned += p1 - p0;
-      if (elig) {
+      if (ranges) {
+        // ranges (and groups when given): one loop, filters tested per posting
+        const { value, min, max } = ranges;
+        const vu = value[u]!;
+        const lo = min[u]!;
+        const hi = max[u]!;
+        const group = elig?.group;
+        const mayPair = elig?.mayPair;
+        for (let p = p0; p < p1; p++) {
+          const v = listUser[p]!;
+          const x = value[v]!;
+          if (x < lo || x > hi || min[v]! > vu || max[v]! < vu) continue;
+          if (mayPair !== undefined && mayPair[gBase + group![v]!] === 0) continue;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+        }
+      } else if (elig) {
         const group = elig.group;
         const mayPair = elig.mayPair;
         for (let p = p0; p < p1; p++) {
@@ -321,7 +367,8 @@ export function allUsers(n: number): Int32Array {
 /**
  * Whether a run uses the symmetric full-run kernel (each pair once, see symmetric.ts): every user
  * is queried, posting lists are in user order, the eligibility filter is symmetric and no
- * pruning override is given.
+ * pruning override is given. Ranges and exclusions are symmetric (exclusions once closed), so
+ * they never force the one-sided kernel.
  */
 export function useSymmetric(matrix: ScoringMatrix, options: CandidateOptions): boolean {
   return (
@@ -335,13 +382,24 @@ export function useSymmetric(matrix: ScoringMatrix, options: CandidateOptions): 
 /**
  * The exact pools of the query users (single thread). See the module comment for the pruned
  * algorithm and its proof, and symmetric.ts for the full-run kernel; both equal brute force.
+ *
+ * Filters, all applied during generation (a pool is the top k of the admissible users, never a
+ * filtered top k): `eligibility` (group × group), `ranges` (`min[u] ≤ value[v] ≤ max[u]` and the
+ * same with u, v swapped) and `exclude` (CSR lists; a pair is excluded when either side lists the
+ * other: the lists are symmetrised here once, so callers may give each pair in one direction).
+ * Without filters the scan loops are the unfiltered ones (no per-posting test).
  */
 export function generateCandidates(matrix: ScoringMatrix, options: CandidateOptions): CandidatePools {
+  if (options.exclude !== undefined && options.exclude.closed !== true) {
+    options = { ...options, exclude: closeExclusions(options.exclude, matrix.userCount) };
+  }
   if (useSymmetric(matrix, options)) {
     const heaps = createPairHeaps(matrix.userCount, options.k);
     const kernel = createSymmetricKernel(matrix, {
       ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
       ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
+      ...(options.exclude !== undefined && { exclude: options.exclude }),
+      ...(options.ranges !== undefined && { ranges: options.ranges }),
       countShared: true,
     });
     for (let u = 0; u < matrix.userCount; u++) kernel.scan(u, heaps);

@@ -2,6 +2,7 @@
 export * from './weight-set.ts';
 export * from './matrix.ts';
 export * from './eligibility.ts';
+export * from './filters.ts';
 export * from './candidates.ts';
 export * from './symmetric.ts';
 export * from './rerank.ts';

@@ -1,4 +1,5 @@
 import type { Eligibility } from './eligibility.ts';
+import { assertRanges, prepareExclusions, type Exclusions, type Ranges } from './filters.ts';
 import type { ScoringMatrix } from './matrix.ts';
 
 /**
@@ -10,6 +11,13 @@ import type { ScoringMatrix } from './matrix.ts';
  * both users see the exact reference score. Every pair sharing a weighted merchant is offered to
  * both heaps exactly once overall, so after all users are scanned (in any order, on any number of
  * heap sets whose union is then merged) every heap holds that user's exact top k.
+ *
+ * Filters keep this argument because each is symmetric: the group filter (a symmetric mayPair),
+ * the ranges (the condition is the same with u and v swapped) and the exclusions (closed lists:
+ * v listed for u iff u listed for v). Groups and ranges are tested per posting, so an inadmissible
+ * pair is never accumulated; exclusions are marked (`banned[v] = u`) before u's scan and the pair
+ * is dropped before either heap is offered it. Every admissible pair is still offered to both
+ * heaps exactly once, and no other pair is offered.
  */
 
 /**
@@ -112,6 +120,9 @@ export interface SymmetricOptions {
   /** Count shared merchants per pair (forced when minSharedMerchants > 1); else reported as 0. */
   countShared?: boolean;
   eligibility?: Eligibility;
+  /** Excluded pairs; closed (symmetrised) here unless already closed. */
+  exclude?: Exclusions;
+  ranges?: Ranges;
 }
 
 /** Work counters. */
@@ -138,6 +149,11 @@ export function createSymmetricKernel(
   const counting = (options.countShared ?? false) || minShared > 1;
   const elig = options.eligibility;
   if (!isSymmetric(elig)) throw new Error('the symmetric kernel needs a symmetric mayPair');
+  const ranges = options.ranges;
+  if (ranges) assertRanges(ranges, U);
+  const exclude = options.exclude && prepareExclusions(options.exclude, U);
+  // banned[v] === u: v is excluded for the user being scanned (−1: nobody yet)
+  const banned = new Int32Array(exclude ? U : 0).fill(-1);
   const acc = new Float64Array(U);
   const cnt = new Uint16Array(counting ? U : 0);
   const touched = new Int32Array(U);
@@ -147,6 +163,10 @@ export function createSymmetricKernel(
     stats.users++;
     let nT = 0;
     const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
+    if (exclude) {
+      const { offsets: xo, ids: xi } = exclude;
+      for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
+    }
     for (let j = rowPtr[u + 1]! - 1, s0 = rowPtr[u]!; j >= s0; j--) {
       const m = cols[j]!;
       const a = vals[j]!;
@@ -160,7 +180,25 @@ export function createSymmetricKernel(
       }
       const end = listPtr[m + 1]!;
       stats.postingsScanned += end - lo;
-      if (elig) {
+      if (ranges) {
+        // ranges (and groups when given): one loop, filters tested per posting
+        const { value, min, max } = ranges;
+        const vu = value[u]!;
+        const rlo = min[u]!;
+        const rhi = max[u]!;
+        const group = elig?.group;
+        const mayPair = elig?.mayPair;
+        for (let p = lo; p < end; p++) {
+          const v = listUser[p]!;
+          const x = value[v]!;
+          if (x < rlo || x > rhi || min[v]! > vu || max[v]! < vu) continue;
+          if (mayPair !== undefined && mayPair[gBase + group![v]!] === 0) continue;
+          touched[nT] = v;
+          nT += acc[v] === 0 ? 1 : 0;
+          acc[v]! += a * listVal[p]!;
+          if (counting) cnt[v]!++;
+        }
+      } else if (elig) {
         const { group, mayPair } = elig;
         for (let p = lo; p < end; p++) {
           const v = listUser[p]!;
@@ -199,6 +237,7 @@ export function createSymmetricKernel(
         if (c < minShared) continue;
       }
       if (!(s > 0)) continue;
+      if (exclude && banned[v] === u) continue;
       // u < v: u wins ties in v's heap against larger ids, v loses ties in u's heap to smaller ones
       if (s >= worst[v]!) offerPair(heaps, v, u, s, c);
       if (s >= worst[u]!) offerPair(heaps, u, v, s, c);

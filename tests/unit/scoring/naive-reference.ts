@@ -25,6 +25,15 @@ export interface NaiveEligibility {
   mayPair: number[];
 }
 
+/**
+ * Per-user filters: `exclude[u]` lists users u refuses (a pair is out when either side lists the
+ * other); ranges admit (u, v) iff min[u] ≤ value[v] ≤ max[u] and min[v] ≤ value[u] ≤ max[v].
+ */
+export interface NaiveFilters {
+  exclude?: number[][];
+  ranges?: { value: number[]; min: number[]; max: number[] };
+}
+
 export interface NaiveCandidate {
   v: number;
   score: number;
@@ -81,6 +90,7 @@ export function naiveTopK(
   k: number,
   minShared = 1,
   eligibility?: NaiveEligibility,
+  filters: NaiveFilters = {},
 ): { top: NaiveCandidate[][]; all: NaiveCandidate[][] } {
   const W = naiveWeights(input, w);
   const U = input.userCount;
@@ -94,6 +104,13 @@ export function naiveTopK(
       if (eligibility) {
         const { group, groupCount, mayPair } = eligibility;
         if (mayPair[group[u]! * groupCount + group[v]!] === 0) continue;
+      }
+      const { exclude, ranges } = filters;
+      if (exclude && (exclude[u]!.includes(v) || exclude[v]!.includes(u))) continue;
+      if (ranges) {
+        const { value, min, max } = ranges;
+        if (value[v]! < min[u]! || value[v]! > max[u]!) continue;
+        if (value[u]! < min[v]! || value[u]! > max[v]!) continue;
       }
       let dot = 0;
       let shared = 0;
