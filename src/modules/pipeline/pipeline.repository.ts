@@ -482,7 +482,8 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
 
     /**
      * Publishes a date in one transaction: the run row is locked and must still be `publishing`
-     * (else nothing happens and false is returned); the date's matches rows are deleted and
+     * (else nothing happens and `published` is false); pairs where either user no longer has a
+     * profile, both current consents, or is suspended are skipped (counted in `skippedPairs`); the date's matches rows are deleted and
      * rewritten (a retry rewrites the same rows) and the run becomes `published` with `info` in
      * `stages.publish`, so the matches become visible together with the run's status.
      */
@@ -491,18 +492,33 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       date: string,
       rows: readonly MatchRow[],
       info: Record<string, unknown>,
-    ): Promise<boolean> {
+    ): Promise<{ published: boolean; skippedPairs: number }> {
       return inTransaction(pool, async (client) => {
         const run = runLiteral(runId);
         const lock = await client.query<{ status: string }>(
           'SELECT status FROM scoring_runs WHERE id = $1 FOR UPDATE',
           [run],
         );
-        if (lock.rows[0]?.status !== 'publishing') return false;
+        if (lock.rows[0]?.status !== 'publishing') return { published: false, skippedPairs: 0 };
+        // A user may have withdrawn a consent, been erased or suspended since prepare: re-checked
+        // here, in the transaction that publishes, and the pairs of such users are left out.
+        const ids = [...new Set(rows.map((r) => r.userId))];
+        const still = await client.query<{ id: string }>(
+          `SELECT u.id FROM users u JOIN profiles p ON p.user_id = u.id
+           WHERE u.id = ANY($1::bigint[]) AND u.suspended_at IS NULL
+             AND (SELECT count(*) FROM (
+                    SELECT DISTINCT ON (c.purpose) c.action FROM consent_events c
+                    WHERE c.user_id = u.id ORDER BY c.purpose, c.id DESC) latest
+                  WHERE latest.action = 'grant') = 2
+           FOR SHARE OF u`,
+          [ids],
+        );
+        const eligible = new Set(still.rows.map((r) => r.id));
+        const kept = rows.filter((r) => eligible.has(r.userId) && eligible.has(r.counterpartId));
         await client.query('DELETE FROM matches WHERE match_date = $1', [date]);
         const chunk = 5_000;
-        for (let i = 0; i < rows.length; i += chunk) {
-          const part = rows.slice(i, i + chunk);
+        for (let i = 0; i < kept.length; i += chunk) {
+          const part = kept.slice(i, i + chunk);
           await client.query(
             `INSERT INTO matches (user_id, match_date, match_id, run_id, counterpart_id, alias, score, shared_bucket,
                                   top_categories, crossed_paths)
@@ -528,9 +544,16 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
           `UPDATE scoring_runs SET status = 'published', finished_at = now(), published_at = now(), error = NULL,
                   stages = jsonb_set(stages, '{publish}', $2::jsonb)
            WHERE id = $1`,
-          [run, JSON.stringify(info)],
+          [
+            run,
+            JSON.stringify({
+              ...info,
+              matchesRows: kept.length,
+              skippedPairs: (rows.length - kept.length) / 2,
+            }),
+          ],
         );
-        return true;
+        return { published: true, skippedPairs: (rows.length - kept.length) / 2 };
       });
     },
 

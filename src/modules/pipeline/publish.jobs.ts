@@ -3,7 +3,8 @@ import { addDays, startOfDay } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
 import type { MatchRow } from './pipeline.repository.ts';
-import { aliasFor, matchIdFor, pairReasons, type MerchantList } from './reasons.ts';
+import { aliasFor } from '../../core/masking/index.ts';
+import { matchIdFor, pairReasons, type MerchantList } from './reasons.ts';
 
 /** Days kept beyond the longest window of any weight set (design section 6, rule 9). */
 export const RETENTION_MARGIN_DAYS = 30;
@@ -66,8 +67,9 @@ export async function processPublish(ctx: PipelineContext, job: StageJob): Promi
       topCategories: reasons.topCategories,
       crossedPaths: p.coPresence > 0,
     };
-    rows.push({ ...common, userId: p.userA, counterpartId: p.userB, alias: aliasFor(matchId, 'b') });
-    rows.push({ ...common, userId: p.userB, counterpartId: p.userA, alias: aliasFor(matchId, 'a') });
+    // The alias the row's user sees for the counterpart: side `a` is user_a (the smaller id).
+    rows.push({ ...common, userId: p.userA, counterpartId: p.userB, alias: aliasFor(matchId, 'a') });
+    rows.push({ ...common, userId: p.userB, counterpartId: p.userA, alias: aliasFor(matchId, 'b') });
   }
   await job.updateProgress(60);
 
@@ -78,11 +80,11 @@ export async function processPublish(ctx: PipelineContext, job: StageJob): Promi
   );
   const purged = await ctx.pipeline.purgeTransactions(purgeBefore);
   const info = { seconds: seconds(started), matchesRows: rows.length, purgedTransactions: purged };
-  const published = await ctx.pipeline.publishMatches(run.id, run.date, rows, info);
+  const { published, skippedPairs } = await ctx.pipeline.publishMatches(run.id, run.date, rows, info);
   if (!published) return { skipped: 'not_publishing' };
   const exposureGini = gini(await ctx.pipeline.exposureCounts(run.id, run.date));
   await ctx.runs.recordStage(run.id, 'publish', { exposureGini30d: Math.round(exposureGini * 1e4) / 1e4 });
   await job.updateProgress(100);
-  ctx.log.info({ runId: run.id, date: run.date, stage: 'publish', ...info }, 'stage done');
-  return { ...info, exposureGini };
+  ctx.log.info({ runId: run.id, date: run.date, stage: 'publish', ...info, skippedPairs }, 'stage done');
+  return { ...info, skippedPairs, exposureGini };
 }

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { visitTransform } from '../../core/scoring/matrix.ts';
-import type { WeightSet } from '../../core/scoring/weight-set.ts';
+import {
+  bucketSharedCount,
+  topSharedCategories,
+  type SharedCountBucket,
+  type WeightedCategory,
+} from '../../core/masking/index.ts';
+import { MERCHANT_CATEGORIES, type MerchantCategory, type WeightSet } from '../../core/scoring/weight-set.ts';
+
+const CATEGORIES = new Set<string>(MERCHANT_CATEGORIES);
+const categoryOf = (c: string | undefined): MerchantCategory =>
+  c !== undefined && CATEGORIES.has(c) ? (c as MerchantCategory) : 'other';
 import type { RunMerchants } from './pipeline.repository.ts';
 
 /** A user's merchants in a run: sorted merchant indices with visits and last visit day. */
@@ -11,14 +21,7 @@ export type MerchantList = {
 };
 
 /** Category-level reasons of a pair: what a card may say about the overlap, never a merchant. */
-export type Reasons = { sharedBucket: '2' | '3-4' | '5+'; topCategories: string[] };
-
-/** Shared-merchant counts are bucketed (design section 6, rule 4); fewer than 2 shows as "2". */
-export function sharedBucket(count: number): Reasons['sharedBucket'] {
-  if (count >= 5) return '5+';
-  if (count >= 3) return '3-4';
-  return '2';
-}
+export type Reasons = { sharedBucket: SharedCountBucket; topCategories: MerchantCategory[] };
 
 /**
  * The weight `w(u,m)` of design section 4 with the run's global idf (`N` users with a merchant,
@@ -45,8 +48,9 @@ export function merchantWeight(
 }
 
 /**
- * The reasons of a pair: the bucket of their shared non-stop merchants and at most 3 categories
- * ranked by the summed `w(u,m)·w(v,m)` of their shared merchants (ties by category name).
+ * The reasons of a pair, by the masking core: the bucket of their shared non-stop merchants
+ * (`bucketSharedCount`) and at most 3 categories ranked by the summed `w(u,m)·w(v,m)` of their
+ * shared merchants (`topSharedCategories`: ties by category name).
  */
 export function pairReasons(
   a: MerchantList,
@@ -56,7 +60,7 @@ export function pairReasons(
   activeUsers: number,
   sharedCount: number,
 ): Reasons {
-  const byCategory = new Map<string, number>();
+  const shared: WeightedCategory[] = [];
   let i = 0;
   let j = 0;
   while (i < a.merchants.length && j < b.merchants.length) {
@@ -67,19 +71,12 @@ export function pairReasons(
     else {
       const wa = merchantWeight(weights, merchants, activeUsers, x, a.visits[i]!, a.lastDays[i]!);
       const wb = merchantWeight(weights, merchants, activeUsers, x, b.visits[j]!, b.lastDays[j]!);
-      if (wa * wb > 0) {
-        const cat = merchants.categories[x] ?? 'other';
-        byCategory.set(cat, (byCategory.get(cat) ?? 0) + wa * wb);
-      }
+      if (wa * wb > 0) shared.push({ category: categoryOf(merchants.categories[x]), weight: wa * wb });
       i++;
       j++;
     }
   }
-  const topCategories = [...byCategory.entries()]
-    .sort((p, q) => q[1] - p[1] || (p[0] < q[0] ? -1 : 1))
-    .slice(0, 3)
-    .map(([c]) => c);
-  return { sharedBucket: sharedBucket(sharedCount), topCategories };
+  return { sharedBucket: bucketSharedCount(sharedCount), topCategories: topSharedCategories(shared) };
 }
 
 /** A deterministic, opaque match id (a UUID-shaped hash): a retried publish rewrites the same rows. */
@@ -89,82 +86,4 @@ export function matchIdFor(runId: string, date: string, userA: string, userB: st
   h[8] = (h[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const hex = h.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-const ADJECTIVES = [
-  'Amber',
-  'Azure',
-  'Bold',
-  'Brave',
-  'Bright',
-  'Calm',
-  'Clever',
-  'Coral',
-  'Cosmic',
-  'Crimson',
-  'Curious',
-  'Gentle',
-  'Golden',
-  'Happy',
-  'Hidden',
-  'Jade',
-  'Jolly',
-  'Kind',
-  'Lively',
-  'Lucky',
-  'Lunar',
-  'Mellow',
-  'Misty',
-  'Noble',
-  'Quiet',
-  'Rapid',
-  'Silver',
-  'Solar',
-  'Sunny',
-  'Swift',
-  'Velvet',
-  'Witty',
-];
-const ANIMALS = [
-  'Badger',
-  'Crane',
-  'Dolphin',
-  'Falcon',
-  'Fox',
-  'Gecko',
-  'Heron',
-  'Ibis',
-  'Koala',
-  'Lark',
-  'Lynx',
-  'Magpie',
-  'Marten',
-  'Otter',
-  'Owl',
-  'Panda',
-  'Puffin',
-  'Quail',
-  'Robin',
-  'Seal',
-  'Sparrow',
-  'Swan',
-  'Tiger',
-  'Wren',
-  'Yak',
-  'Zebra',
-  'Hare',
-  'Finch',
-  'Egret',
-  'Bison',
-  'Orca',
-  'Moth',
-];
-
-/**
- * The alias under which `viewer` sees its counterpart in one match: a pseudonym fixed per match
- * and side, derived from the match id only (never from a name or an id the viewer could map).
- */
-export function aliasFor(matchId: string, side: 'a' | 'b'): string {
-  const h = createHash('sha256').update(`kindred.alias|${matchId}|${side}`).digest();
-  return `${ADJECTIVES[h[0]! % ADJECTIVES.length]!} ${ANIMALS[h[1]! % ANIMALS.length]!} ${String(10 + (h[2]! % 90))}`;
 }
