@@ -19,6 +19,10 @@ import { connectionsRoutes } from './modules/connections/connections.routes.ts';
 import { adminSafetyRoutes, safetyRoutes } from './modules/safety/safety.routes.ts';
 import { runsRoutes } from './modules/runs/runs.routes.ts';
 import { runsServiceFrom } from './modules/runs/runs.module.ts';
+import { metricsServiceFrom } from './modules/metrics/metrics.module.ts';
+import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
+import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
+import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
 
 /**
  * The one place where feature routes are mounted: each with an explicit prefix and the services
@@ -44,6 +48,15 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(attributesRoutes, {
     prefix: '/v1/users',
     attributesService: attributesServiceFrom(deps),
+  });
+  await app.register(weightSetRoutes, {
+    prefix: '/v1/analyst/weight-sets',
+    weightSetService: weightSetServiceFrom(deps),
+  });
+  await app.register(metricsRoutes, {
+    prefix: '/v1/analyst/metrics',
+    metricsService: metricsServiceFrom(deps),
+    clock: deps.clock,
   });
   await app.register(runsRoutes, { prefix: '/v1/analyst/runs', ...runsServiceFrom(deps) });
 }
