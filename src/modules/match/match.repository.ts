@@ -40,7 +40,19 @@ export type MatchView = {
   confirmed: { name: string; category: string }[];
 };
 
-export type DayLookup = { runPublished: boolean; match: MatchView | undefined };
+type DayLookup = { runPublished: boolean; match: MatchView | undefined };
+
+/** The viewer, their calendar date and that date's match, read in one statement. */
+export type TodayLookup = { viewer: Viewer; date: string | null } & DayLookup;
+
+type ViewerColumns = {
+  viewer_id: string;
+  suspended: boolean;
+  timezone: string | null;
+  transactions_consent: boolean;
+  matching_consent: boolean;
+  today: string | null;
+};
 
 type MatchRow = {
   run_published: boolean;
@@ -96,9 +108,25 @@ const toMatchView = (row: MatchRow & { match_id: string }): MatchView => ({
   confirmed: row.confirmed,
 });
 
+/** The columns of a matches row `m` with its counterpart `cu`/`cp`, as {@link MatchRow} names them. */
+const MATCH_COLUMNS = sql`
+  m.match_id, m.match_date::text AS match_date, m.user_id, m.counterpart_id,
+  cu.external_id AS counterpart_external_id, m.score, m.shared_bucket, m.top_categories,
+  m.crossed_paths, m.ended_at, m.ended_reason,
+  cp.birth_year, cp.gender, cp.city, coalesce(cu.verified, false) AS verified, cp.allow_guess_game,
+  (SELECT d.decision FROM decisions d WHERE d.match_id = m.match_id AND d.user_id = m.user_id) AS my_decision,
+  (SELECT d.decision FROM decisions d WHERE d.match_id = m.match_id AND d.user_id = m.counterpart_id) AS their_decision,
+  (SELECT count(*)::int FROM guesses g WHERE g.match_id = m.match_id AND g.user_id = m.user_id) AS my_guesses,
+  (SELECT count(*)::int FROM reveals rv WHERE rv.user_id = m.counterpart_id) AS counterpart_reveals,
+  coalesce((
+    SELECT json_agg(json_build_object('name', mm.name, 'category', mm.category) ORDER BY g.id)
+    FROM guesses g JOIN merchants mm ON mm.id = g.merchant_id
+    WHERE g.match_id = m.match_id AND g.correct
+  ), '[]'::json) AS confirmed`;
+
 /**
  * Queries behind the daily match: one statement reads everything a card needs, so that the hot
- * `GET /v1/me/match` costs two round trips (the viewer, then the day).
+ * `GET /v1/me/match` costs one round trip.
  */
 export function createMatchRepository(db: Kysely<Database>) {
   const currentConsent = (purpose: 'transactions' | 'matching') => sql<boolean>`coalesce((
@@ -132,40 +160,47 @@ export function createMatchRepository(db: Kysely<Database>) {
     },
 
     /**
-     * Whether the run of `date` is published, and the user's matches row of that date (only when
-     * it is) with the counterpart's public attributes, both decisions, the user's guess count, the
-     * counterpart's reveal count and the merchants confirmed by the game.
+     * The hot path of `GET /v1/me/match`, one statement: the viewer (eligibility, time zone), their
+     * calendar date at `now` in that zone, whether that date's run is published, and their matches
+     * row of that date (only when it is) with everything the card shows. Undefined for an unknown
+     * user; `date` is null without a profile.
      */
-    async day(userId: string, date: string): Promise<DayLookup> {
-      const { rows } = await sql<MatchRow>`
-        WITH run AS (
-          SELECT EXISTS (
-            SELECT 1 FROM scoring_runs r WHERE r.business_date = ${date} AND r.status = 'published'
+    async today(externalId: string, now: Date): Promise<TodayLookup | undefined> {
+      const { rows } = await sql<ViewerColumns & MatchRow>`
+        WITH v AS (
+          SELECT u.id, u.suspended_at IS NOT NULL AS suspended, p.timezone,
+            ${currentConsent('transactions')} AS transactions_consent,
+            ${currentConsent('matching')} AS matching_consent,
+            (${now}::timestamptz AT TIME ZONE p.timezone)::date AS today
+          FROM users u LEFT JOIN profiles p ON p.user_id = u.id
+          WHERE u.external_id = ${externalId}
+        ),
+        run AS (
+          SELECT v.*, EXISTS (
+            SELECT 1 FROM scoring_runs r WHERE r.business_date = v.today AND r.status = 'published'
           ) AS published
+          FROM v
         )
-        SELECT run.published AS run_published,
-          m.match_id, m.match_date::text AS match_date, m.user_id, m.counterpart_id,
-          cu.external_id AS counterpart_external_id, m.score, m.shared_bucket, m.top_categories,
-          m.crossed_paths, m.ended_at, m.ended_reason,
-          cp.birth_year, cp.gender, cp.city, coalesce(cu.verified, false) AS verified, cp.allow_guess_game,
-          (SELECT d.decision FROM decisions d WHERE d.match_id = m.match_id AND d.user_id = m.user_id) AS my_decision,
-          (SELECT d.decision FROM decisions d WHERE d.match_id = m.match_id AND d.user_id = m.counterpart_id) AS their_decision,
-          (SELECT count(*)::int FROM guesses g WHERE g.match_id = m.match_id AND g.user_id = m.user_id) AS my_guesses,
-          (SELECT count(*)::int FROM reveals rv WHERE rv.user_id = m.counterpart_id) AS counterpart_reveals,
-          coalesce((
-            SELECT json_agg(json_build_object('name', mm.name, 'category', mm.category) ORDER BY g.id)
-            FROM guesses g JOIN merchants mm ON mm.id = g.merchant_id
-            WHERE g.match_id = m.match_id AND g.correct
-          ), '[]'::json) AS confirmed
+        SELECT run.id AS viewer_id, run.suspended, run.timezone, run.transactions_consent,
+          run.matching_consent, run.today::text AS today, run.published AS run_published,
+          ${MATCH_COLUMNS}
         FROM run
-        LEFT JOIN matches m ON run.published AND m.user_id = ${userId} AND m.match_date = ${date}
+        LEFT JOIN matches m ON run.published AND m.user_id = run.id AND m.match_date = run.today
         LEFT JOIN users cu ON cu.id = m.counterpart_id
         LEFT JOIN profiles cp ON cp.user_id = m.counterpart_id
       `.execute(db);
       const row = rows[0];
-      if (row === undefined) return { runPublished: false, match: undefined };
+      if (row === undefined) return undefined;
       const { match_id: matchId } = row;
       return {
+        viewer: {
+          id: row.viewer_id,
+          suspended: row.suspended,
+          timezone: row.timezone,
+          transactionsConsent: row.transactions_consent,
+          matchingConsent: row.matching_consent,
+        },
+        date: row.today,
         runPublished: row.run_published,
         match: matchId === null ? undefined : toMatchView({ ...row, match_id: matchId }),
       };

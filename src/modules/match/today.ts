@@ -1,7 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import { notFound } from '../../errors.ts';
 import { addDays, startOfDay } from '../../queue/schedule.ts';
-import { localDate } from '../users/local-day.ts';
 import type { MatchRepository, MatchView, Viewer } from './match.repository.ts';
 
 /** Why there is no card today (design section 3). */
@@ -27,11 +26,11 @@ export type Today = {
   match: MatchView & { counterpart: NonNullable<MatchView['counterpart']> };
 };
 
-type Deps = { matches: Pick<MatchRepository, 'viewer' | 'day'>; clock: Clock };
+type Deps = { matches: Pick<MatchRepository, 'today'>; clock: Clock };
 
 /**
- * Finds "today's match": the matches row dated the user's own calendar date in their profile time
- * zone, from a published run, still open. Throws the 404 `no_match_today` with its reason:
+ * Finds "today's match" in one query: the matches row dated the user's own calendar date in their
+ * profile time zone (at the injected clock's now), from a published run, still open. Throws the 404 `no_match_today` with its reason:
  * `not_eligible` (unknown user, no profile, a consent missing, suspended), `run_pending` (the run
  * of that date is not published), `no_compatible_candidate` (no row, or the match ended by a
  * block, a report, a withdrawal or an erasure). A pass does not end a match: the passer keeps
@@ -39,19 +38,22 @@ type Deps = { matches: Pick<MatchRepository, 'viewer' | 'day'>; clock: Clock };
  */
 export function createTodayResolver({ matches, clock }: Deps) {
   return async (externalId: string): Promise<Today> => {
-    const viewer = await matches.viewer(externalId);
+    const found = await matches.today(externalId, clock.now());
+    const viewer = found?.viewer;
     const timezone = viewer?.timezone ?? null;
+    const date = found?.date ?? null;
     if (
+      found === undefined ||
       viewer === undefined ||
       timezone === null ||
+      date === null ||
       viewer.suspended ||
       !viewer.transactionsConsent ||
       !viewer.matchingConsent
     ) {
       throw noMatchToday('not_eligible');
     }
-    const date = localDate(clock.now(), timezone);
-    const { runPublished, match } = await matches.day(viewer.id, date);
+    const { runPublished, match } = found;
     if (!runPublished) throw noMatchToday('run_pending');
     if (match?.counterpart == null || match.endedAt !== null) throw noMatchToday('no_compatible_candidate');
     return {
