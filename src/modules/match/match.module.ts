@@ -18,8 +18,8 @@ import { createMatchService } from './match.service.ts';
 import { createTodayResolver } from './today.ts';
 
 /** The repositories of the daily match, bound to one Kysely instance or one transaction. */
-const storeOf = (db: Kysely<Database>) => ({
-  matches: createMatchRepository(db),
+const storeOf = (db: Kysely<Database>, pool?: Deps['pool']) => ({
+  matches: createMatchRepository(db, pool),
   guesses: createGuessesRepository(db),
   reveals: createRevealsRepository(db),
   safety: createSafetyRepository(db),
@@ -32,9 +32,9 @@ type MatchStore = ReturnType<typeof storeOf>;
  * composition root. Own merchants with k-anonymity come from the user endpoints' service, whose
  * query `GET /v1/me/merchants` also answers: one rule, one query.
  */
-export function matchModuleFrom(deps: Pick<Deps, 'db' | 'clock' | 'config'>) {
-  const { db, clock, config } = deps;
-  const read = storeOf(db);
+export function matchModuleFrom(deps: Pick<Deps, 'db' | 'pool' | 'clock' | 'config'>) {
+  const { db, pool, clock, config } = deps;
+  const read = storeOf(db, pool);
   const transact = <T>(work: (store: MatchStore) => Promise<T>): Promise<T> =>
     db.transaction().execute((trx) => work(storeOf(trx)));
   const audit = createAuditService({ audit: read.audit, key: deriveAuditKey(config), clock });

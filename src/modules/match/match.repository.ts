@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Database, Gender, MatchesTable } from '../../db/types.ts';
 
 /** The caller as "today's match" needs them: eligibility and the zone of their day. */
@@ -126,9 +127,12 @@ const MATCH_COLUMNS = sql`
 
 /**
  * Queries behind the daily match: one statement reads everything a card needs, so that the hot
- * `GET /v1/me/match` costs one round trip.
+ * `GET /v1/me/match` costs one round trip. Given `prepared` (the pool under `db`), that statement
+ * runs as a named prepared statement: Postgres plans it once per connection instead of once per
+ * request (planning cost three times the execution; bench/RESULTS.md). It is still written and
+ * compiled by Kysely; only its execution goes through the pool.
  */
-export function createMatchRepository(db: Kysely<Database>) {
+export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.Pool, 'query'>) {
   const currentConsent = (purpose: 'transactions' | 'matching') => sql<boolean>`coalesce((
       SELECT ce.action = 'grant' FROM consent_events ce
       WHERE ce.user_id = u.id AND ce.purpose = ${purpose}
@@ -166,7 +170,7 @@ export function createMatchRepository(db: Kysely<Database>) {
      * user; `date` is null without a profile.
      */
     async today(externalId: string, now: Date): Promise<TodayLookup | undefined> {
-      const { rows } = await sql<ViewerColumns & MatchRow>`
+      const query = sql<ViewerColumns & MatchRow>`
         WITH v AS (
           SELECT u.id, u.suspended_at IS NOT NULL AS suspended, p.timezone,
             ${currentConsent('transactions')} AS transactions_consent,
@@ -188,7 +192,19 @@ export function createMatchRepository(db: Kysely<Database>) {
         LEFT JOIN matches m ON run.published AND m.user_id = run.id AND m.match_date = run.today
         LEFT JOIN users cu ON cu.id = m.counterpart_id
         LEFT JOIN profiles cp ON cp.user_id = m.counterpart_id
-      `.execute(db);
+      `;
+      const rows =
+        prepared === undefined
+          ? (await query.execute(db)).rows
+          : await (async () => {
+              const compiled = query.compile(db);
+              const result = await prepared.query<ViewerColumns & MatchRow>({
+                name: 'kindred.match.today.v1',
+                text: compiled.sql,
+                values: [...compiled.parameters],
+              });
+              return result.rows;
+            })();
       const row = rows[0];
       if (row === undefined) return undefined;
       const { match_id: matchId } = row;
