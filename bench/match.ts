@@ -226,17 +226,17 @@ async function main(): Promise<void> {
     }
     const ratio = match.requests.average / bare.requests.average;
     const rows = [
-      '| route | requests | req/s | p50 ms | p99 ms | vs bare |',
-      '| ----- | -------- | ----- | ------ | ------ | ------- |',
-      `| GET /bench/bare (constant JSON, same plugins) | ${fmt(bare.requests.total)} | ${fmt(bare.requests.average)} | ${fmt(bare.latency.p50, 1)} | ${fmt(bare.latency.p99, 1)} | 1.00× |`,
-      `| GET /v1/me/match (10,000 users' tokens in turn) | ${fmt(match.requests.total)} | ${fmt(match.requests.average)} | ${fmt(match.latency.p50, 1)} | ${fmt(match.latency.p99, 1)} | ${ratio.toFixed(2)}× |`,
+      '| route | requests | req/s | p50 ms | p99 ms | timeouts (10 s) | vs bare |',
+      '| ----- | -------- | ----- | ------ | ------ | --------------- | ------- |',
+      `| GET /bench/bare (constant JSON, same plugins) | ${fmt(bare.requests.total)} | ${fmt(bare.requests.average)} | ${fmt(bare.latency.p50, 1)} | ${fmt(bare.latency.p99, 1)} | ${String(bare.timeouts)} | 1.00× |`,
+      `| GET /v1/me/match (10,000 users' tokens in turn) | ${fmt(match.requests.total)} | ${fmt(match.requests.average)} | ${fmt(match.latency.p50, 1)} | ${fmt(match.latency.p99, 1)} | ${String(match.timeouts)} | ${ratio.toFixed(2)}× |`,
     ];
     const verdict = `Targets: ≥ 0.35× the bare route's req/s (${ratio >= 0.35 ? 'met' : 'missed'}: ${ratio.toFixed(2)}×), p99 ≤ 25 ms (${match.latency.p99 <= 25 ? 'met' : 'missed'}: ${fmt(match.latency.p99, 1)} ms).`;
     const section = [
       '',
       `## Daily match card, ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer was a 200. The card costs two queries (the viewer with consents, then the day's run, match, counterpart, decisions, guesses and confirmed merchants in one statement) plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
+      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer received was a 200. The card costs one statement (the viewer with consents and local date, the day's run, match, counterpart, decisions, guesses and confirmed merchants), run as a named prepared statement, plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
       '',
       ...rows,
       '',
