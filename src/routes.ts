@@ -21,6 +21,7 @@ import { runsRoutes } from './modules/runs/runs.routes.ts';
 import { runsServiceFrom } from './modules/runs/runs.module.ts';
 import { metricsServiceFrom } from './modules/metrics/metrics.module.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
+import { registerPrometheus } from './modules/metrics/prometheus.ts';
 import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
 import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
 
@@ -29,6 +30,7 @@ import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
  * it needs, built here from `deps` (so a test swaps a clock, never a database).
  */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  await registerPrometheus(app, deps);
   await app.register(healthRoutes, { prefix: '/health', healthService: createHealthService(deps) });
   const userServices = createUserServices(deps);
   await app.register(profileRoutes, { prefix: '/v1/me/profile', ...userServices });
