@@ -20,17 +20,30 @@ export type PipelineQueues = {
   connection: Redis;
   queues: { [Q in QueueName]: Queue };
   flow: FlowProducer;
-  /** Adds the prepare job of a run (a no-op when the job already exists). */
+  /** Adds the prepare job of a run (a no-op while a job with its id is waiting or running). */
   enqueuePrepare: (payload: StagePayload) => Promise<void>;
   /**
-   * Adds the flow publish ← pair ← score shards of a run. A no-op when its publish job already
-   * exists: the flow is added atomically, so the children exist too.
+   * Adds the flow publish ← pair ← score shards of a run. A no-op while its publish job is
+   * waiting or running: the flow is added atomically, so the children exist too.
    */
   enqueueFlow: (payload: StagePayload, shards: number) => Promise<void>;
   /** Whether any worker is connected to the stage queues. */
   hasWorkers: () => Promise<boolean>;
   close: () => Promise<void>;
 };
+
+/**
+ * Callers enqueue only for runs that Postgres says still need the stage. A finished job under the
+ * same deterministic id is then stale (left in Redis by a database that was reset, or skipped as
+ * stale by its processor): it is removed, with its children, so that the add is not swallowed.
+ * A job still waiting or running is kept, and the add stays a no-op.
+ */
+async function removeIfFinished(queue: Queue, id: string): Promise<void> {
+  const job = await queue.getJob(id);
+  if (job === undefined) return;
+  const state = await job.getState();
+  if (state === 'completed' || state === 'failed') await job.remove({ removeChildren: true });
+}
 
 function validated<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): PayloadOf<Q> {
   return PAYLOADS[queue].parse(data) as PayloadOf<Q>;
@@ -54,6 +67,7 @@ export function createPipelineQueues(
     flow,
     async enqueuePrepare(payload) {
       const data = validated(QUEUE.prepare, payload);
+      await removeIfFinished(queues.prepare, jobId.prepare(data.date, data.attempt));
       await queues.prepare.add(QUEUE.prepare, data, {
         ...DEFAULT_JOB_OPTIONS,
         jobId: jobId.prepare(data.date, data.attempt),
@@ -62,6 +76,7 @@ export function createPipelineQueues(
     async enqueueFlow(payload, shards) {
       const data = validated(QUEUE.publish, payload);
       const publishId = jobId.publish(data.date, data.attempt);
+      await removeIfFinished(queues.publish, publishId);
       if ((await queues.publish.getJob(publishId)) !== undefined) return;
       const child = { ...DEFAULT_JOB_OPTIONS, failParentOnFailure: true };
       await flow.add({
