@@ -12,6 +12,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -80,6 +81,13 @@ let t = performance.now();
 const loaded = await loadPopulation(pool, dir);
 say(`loaded ${JSON.stringify(loaded)} in ${((performance.now() - t) / 1000).toFixed(1)} s (untimed)`);
 await sql`VACUUM ANALYZE`.execute(db);
+
+// The machine may be shared: the load average goes with the figures.
+const loadText = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+const loadAtStart = loadText();
 
 // 2. the reference: score:file on the same data
 t = performance.now();
@@ -189,6 +197,7 @@ const lines = [
   `Command: \`npm run bench:nightly -- --users ${String(args.users)} --seed ${String(args.seed)} --shards ${String(args.shards)}\``,
   `(${String(loaded.users)} users, ${String(loaded.transactions)} transactions loaded with COPY, untimed; each worker`,
   'process scores with one thread; machine: ' + `${String(spawnSync('nproc').stdout).trim()} cores).`,
+  `Load average (1, 5, 15 min): ${loadAtStart} before the reference, ${loadText()} at the end.`,
   '',
   `Reference \`score:file\` (2 threads) on the same agg.tsv: ${scoreFileSeconds.toFixed(1)} s.`,
   '',
