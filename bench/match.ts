@@ -1,7 +1,8 @@
 /**
  * `GET /v1/me/match` throughput against a bare route of the same server.
  *
- * `npm run bench:match` (env: BENCH_SECONDS, default 20 per route; BENCH_CONNECTIONS, default 100).
+ * `npm run bench:match` (env: BENCH_SECONDS, default 20 per route; BENCH_CONNECTIONS, default 100;
+ * BENCH_PG_POOL, default 8 Postgres connections for the API).
  *
  * Recreates the database `kindred_bench_match` on the server of DATABASE_URL and writes 10,000
  * users with profiles, both consents and today's published matches (5,000 pairs) directly (untimed).
@@ -34,6 +35,8 @@ import { localDate } from '../src/modules/users/local-day.ts';
 const Options = z.object({
   BENCH_SECONDS: z.coerce.number().int().min(3).max(600).default(20),
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Postgres connections of the API: on a 2-core machine fewer backends contend less. */
+  BENCH_PG_POOL: z.coerce.number().int().min(1).max(100).default(8),
 });
 const options = Options.parse(process.env);
 const USERS = 10_000;
@@ -46,7 +49,7 @@ const BENCH_ENV = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_MAX: '1000000000',
   MATCH_RATE_LIMIT_MAX: '1000000000',
-  PG_POOL_MAX: '20',
+  PG_POOL_MAX: String(options.BENCH_PG_POOL),
 };
 const base = loadConfig(BENCH_ENV);
 const url = new URL(base.DATABASE_URL);
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
       '',
       `## Daily match card, ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer received was a 200. The card costs one statement (the viewer with consents and local date, the day's run, match, counterpart, decisions, guesses and confirmed merchants), run as a named prepared statement, plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
+      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; a pool of ${String(options.BENCH_PG_POOL)} Postgres connections; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer received was a 200. The card costs one statement (the viewer with consents and local date, the day's run, match, counterpart, decisions, guesses and confirmed merchants), run as a named prepared statement, plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
       '',
       ...rows,
       '',
