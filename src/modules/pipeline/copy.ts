@@ -30,7 +30,20 @@ export async function copyOutLines(
       done();
     },
   });
-  await pipeline(client.query(copyTo(`COPY (${query}) TO STDOUT`)), sink);
+  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+  // A server restart can end the connection without the COPY stream ever settling (the job would
+  // hang with its lock renewed): the client's end or error fails the stream instead.
+  const gone = (error?: Error): void => {
+    stream.destroy(error ?? new Error('connection ended during COPY'));
+  };
+  client.once('end', gone);
+  client.once('error', gone);
+  try {
+    await pipeline(stream, sink);
+  } finally {
+    client.off('end', gone);
+    client.off('error', gone);
+  }
   if (rest.length > 0) onLine(rest);
 }
 
@@ -87,6 +100,12 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client has no error listener of the pool's: a connection lost between queries
+  // would be an uncaught exception. The failure reaches `work` through its next query.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -99,6 +118,7 @@ export async function inTransaction<T>(
     });
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
@@ -106,9 +126,15 @@ export async function inTransaction<T>(
 /** Runs `work` on one pool client, released afterwards. */
 export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     return await work(client);
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
