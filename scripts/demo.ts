@@ -25,7 +25,7 @@ import { createApiClientRepository } from '../src/modules/api-clients/api-client
 import { signJwt } from '../src/plugins/jwt.ts';
 import { addDays, businessDate } from '../src/queue/schedule.ts';
 import { generate } from '../src/synth/generate.ts';
-import { printCardsAndPlayLike } from '../src/demo/tour.ts';
+import { playDemoTour } from '../src/modules/match/demo-tour.ts';
 
 const Args = z.object({
   users: z.coerce.number().int().min(50).max(200_000).default(3000),
@@ -136,7 +136,25 @@ if (nightly.status !== 0) {
 }
 
 say("5/6 today's masked cards");
-await printCardsAndPlayLike({ baseUrl, db: deps.db, date: today, tokenFor: (id) => tokenFor(id), say });
+// The operator's console picks the day's best pair and one more matched user; the cards printed
+// are exactly what those users receive from the API.
+const featured = await deps.db
+  .selectFrom('matches as m')
+  .innerJoin('users as u', 'u.id', 'm.user_id')
+  .select('u.external_id as userId')
+  .where('m.match_date', '=', today)
+  .where('m.ended_at', 'is', null)
+  .orderBy('m.score', 'desc')
+  .orderBy('m.match_id')
+  .orderBy('u.external_id')
+  .limit(3)
+  .execute();
+const [first, second, third] = featured.map((row) => row.userId);
+if (first !== undefined && second !== undefined && third !== undefined) {
+  await playDemoTour(app, config, { users: [first, second, third], print: (line) => say(`    ${line}`) });
+} else {
+  say('    fewer than three users were paired today');
+}
 
 say('6/6 the API is serving');
 const analyst = tokenFor('demo-analyst', 'analyst');

@@ -46,7 +46,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     genReqId: requestIdOf,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     // Platform ids reach 128 characters, up to three times that once percent-encoded.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     trustProxy: false,
