@@ -35,6 +35,17 @@ export function createPool(options: DatabaseOptions, log: Pick<Logger, 'warn'>):
       'postgres idle client error',
     );
   });
+  // The pool listens only to idle clients: a connection lost while a client is checked out but
+  // between queries (a Kysely transaction, a COPY) would be an uncaught exception. The query in
+  // flight, or the next one, fails on its own; the error itself is only logged here.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      log.warn(
+        { err: { message: error.message, code: (error as { code?: string }).code } },
+        'postgres client error',
+      );
+    });
+  });
   return pool;
 }
 
