@@ -111,6 +111,7 @@ export function improveMatching(
   adjacency: Adjacency,
   matching: Matching,
   maxPasses: number,
+  idRank: Int32Array,
 ): { moves: number; passes: number } {
   const { score, lo, hi, count } = edges;
   const { mateEdge } = matching;
@@ -123,9 +124,12 @@ export function improveMatching(
     passes += 1;
     let movesThisPass = 0;
     for (let e = 0; e < count; e += 1) {
-      const a = lo[e] as number;
-      if (mateEdge[a] !== e) continue;
-      const b = hi[e] as number;
+      if (mateEdge[lo[e] as number] !== e) continue;
+      // Sides by id, not by index: on equal gains the first move considered wins, and that must
+      // not depend on the order the users came in.
+      const loFirst = (idRank[lo[e] as number] as number) < (idRank[hi[e] as number] as number);
+      const a = (loFirst ? lo[e] : hi[e]) as number;
+      const b = (loFirst ? hi[e] : lo[e]) as number;
       bestFreeEdges(a, adjacency, mateEdge, freeOfA);
       bestFreeEdges(b, adjacency, mateEdge, freeOfB);
       const a1 = freeOfA[0] as number;

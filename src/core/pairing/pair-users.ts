@@ -34,7 +34,13 @@ export function pairUsers(input: PairingInput, options: PairingOptionsInput): Pa
   greedyFill(edges, matching);
   const greedyTotalScore = totalScore(edges, matching.mateEdge);
   const adjacency = buildAdjacency(edges, n);
-  const { moves, passes } = improveMatching(edges, adjacency, matching, maxImprovementPasses);
+  const { moves, passes } = improveMatching(
+    edges,
+    adjacency,
+    matching,
+    maxImprovementPasses,
+    compiled.idRank,
+  );
 
   const pairs: MatchedPair[] = [];
   for (let e = 0; e < edges.count; e += 1) {
