@@ -1,4 +1,5 @@
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
+import type { Ranges } from '../../core/scoring/filters.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
@@ -7,8 +8,10 @@ import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
 import type { CandidateRow } from './pipeline.repository.ts';
 import {
+  ageRanges,
   buildCityMatrix,
   buildEligibility,
+  exclusionsOf,
   minuteOffsets,
   overlapScaleBound,
   shardCandidates,
@@ -18,7 +21,7 @@ import {
 /** Below this many query users a city is scored on the job's own thread (threads cost ~50 ms). */
 const INLINE_BELOW = 2_000;
 
-type RunIndex = CityContext & { eligibility: Eligibility; scaleBound: number };
+type RunIndex = CityContext & { eligibility: Eligibility; ranges: Ranges; scaleBound: number };
 
 /** Per pipeline context (one database), then per run and attempt. */
 const indexCaches = new WeakMap<PipelineContext, Map<string, Promise<RunIndex>>>();
@@ -48,13 +51,13 @@ function runIndex(
         ctx.pipeline.merchants(runId),
       ]);
       const matrix = buildCityMatrix(users, merchants, weights);
-      const { eligibility, ageInFilter } = buildEligibility(users);
+      const eligibility = buildEligibility(users);
       const avgTicket = Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0));
       return {
         users,
         matrix,
         eligibility,
-        ageInFilter,
+        ranges: ageRanges(users),
         query: new Int32Array(0),
         minuteStart: users.map(minuteOffsets),
         avgTicket,
@@ -67,8 +70,6 @@ function runIndex(
   }
   return cached;
 }
-
-const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /**
  * Score one shard: load the run's index compactly (one COPY of per-user feature arrays, once per
@@ -95,24 +96,26 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
   const query = Int32Array.from(
     index.users.flatMap((u, i) => (u.shard === payload.shard && u.merchants.length > 0 ? [i] : [])),
   );
+  // Blocks (both ways) and pairs within the cooldown never enter a pool: a user whose blocked
+  // neighbours were the closest still gets a full pool of admissible ones.
+  const excludedPairs = [...(await ctx.pipeline.runBlocks(run.id))];
+  if (weights.repeatCooldownDays > 0) {
+    const from = addDays(run.date, -weights.repeatCooldownDays);
+    excludedPairs.push(...(await ctx.pipeline.recentPairs(run.id, from, run.date)));
+  }
   const pools = await computeCandidates(index.matrix, {
     k: weights.candidatePoolSize,
     users: query,
     minSharedMerchants: weights.minSharedMerchants,
     eligibility: index.eligibility,
+    ranges: index.ranges,
+    exclude: exclusionsOf(index.users, excludedPairs),
     threads: query.length < INLINE_BELOW ? 0 : ctx.config.SCORE_THREADS,
     onProgress: (doneUsers, total) => {
       void job.updateProgress(20 + Math.round((60 * doneUsers) / Math.max(1, total))).catch(() => undefined);
     },
   });
   await job.updateProgress(80);
-
-  const excluded = new Set<string>();
-  if (weights.repeatCooldownDays > 0) {
-    const from = addDays(run.date, -weights.repeatCooldownDays);
-    for (const [a, b] of await ctx.pipeline.recentPairs(run.id, from, run.date)) excluded.add(pairKey(a, b));
-  }
-  for (const [a, b] of await ctx.pipeline.runBlocks(run.id)) excluded.add(pairKey(a, b));
 
   // The run's scale (its largest pair) lies between this shard's largest pair and the norm bound;
   // the pair stage knows it exactly and cuts each pool to topK.
@@ -123,7 +126,6 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     weights,
     scaleLo: maxOverlap,
     scaleHi: Math.max(maxOverlap, index.scaleBound),
-    excluded: (a, b) => excluded.has(pairKey(a, b)),
   });
   await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);
   const candidates = rows.reduce((n, r) => n + r.candidateIds.length, 0);

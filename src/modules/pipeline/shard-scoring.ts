@@ -1,6 +1,7 @@
 import { scaleOverlap, type CandidatePools } from '../../core/scoring/candidates.ts';
 import { rerankPool, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
+import type { Exclusions, Ranges } from '../../core/scoring/filters.ts';
 import { buildScoringMatrix, type ScoringMatrix } from '../../core/scoring/matrix.ts';
 import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-set.ts';
 import { isEligiblePair, type PairingUser } from '../../core/pairing/index.ts';
@@ -13,16 +14,11 @@ import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository
  * candidates that can still reach the user's `topK` once the run's overlap scale is known (the
  * pair stage, which sees every shard, makes the exact cut with the core's `rerankPool`).
  *
- * Eligibility during generation: users fall into groups of identical (city, gender, seeking, age,
- * age range, verified, onlyVerified), and the filter admits a pair of groups when the pairing
- * core's `isEligiblePair` does. Blocks and the repeat
- * cooldown are relations between individuals, which a group filter cannot express: they are
- * removed from the pools after generation, so a user with blocks may keep fewer than
- * `candidatePoolSize` candidates. When the run has more than MAX_GROUPS distinct groups, ages
- * leave the group key and age ranges are checked after generation in the same way.
+ * Eligibility during generation (docs/pipeline.md): groups of identical (city, gender, seeking,
+ * verified, onlyVerified) admitted pairwise by the pairing core's `isEligiblePair`, each user's age
+ * range, and the blocks and cooldown pairs as per-user exclusions. All three are applied by the
+ * core while it scans, so a pool holds only admissible candidates.
  */
-
-export const MAX_GROUPS = 4096;
 
 const CATEGORY_INDEX = new Map<string, number>(MERCHANT_CATEGORIES.map((c, i) => [c, i]));
 
@@ -33,7 +29,6 @@ export type CityContext = {
   query: Int32Array;
   minuteStart: Int32Array[];
   avgTicket: Float64Array;
-  ageInFilter: boolean;
 };
 
 function asPairingUser(u: CityUser): PairingUser {
@@ -56,42 +51,32 @@ function asPairingUser(u: CityUser): PairingUser {
 
 const OPEN_FACTS = { blocked: false, pairedRecently: false, sharedMerchants: 10, minSharedMerchants: 1 };
 
-/** Groups users by the attributes the eligibility rules read; the G×G admissibility matrix. */
-export function buildEligibility(users: readonly CityUser[]): {
-  eligibility: Eligibility;
-  ageInFilter: boolean;
-} {
-  const attempt = (withAge: boolean) => {
-    const keys = new Map<string, number>();
-    const reps: PairingUser[] = [];
-    const group = new Int32Array(users.length);
-    users.forEach((u, i) => {
-      const key = [
-        u.city,
-        u.gender,
-        [...u.seeking].sort().join('+'),
-        u.verified ? 1 : 0,
-        u.onlyVerified ? 1 : 0,
-        ...(withAge ? [u.age, u.ageMin, u.ageMax] : []),
-      ].join('|');
-      let g = keys.get(key);
-      if (g === undefined) {
-        g = reps.length;
-        keys.set(key, g);
-        const rep = asPairingUser(u);
-        // Without ages in the key, the representative admits every age (checked after generation).
-        reps.push(withAge ? rep : { ...rep, age: 18, ageMin: 0, ageMax: 1000 });
-      }
-      group[i] = g;
-    });
-    return { group, reps };
-  };
-  let ageInFilter = true;
-  let { group, reps } = attempt(true);
-  if (reps.length > MAX_GROUPS) {
-    ageInFilter = false;
-    ({ group, reps } = attempt(false));
-  }
+/**
+ * Groups users by the attributes the group rules read (city, gender, seeking, verification); the
+ * G×G admissibility matrix. Age ranges, blocks and the cooldown are per person: they go to the
+ * core as `ranges` and `exclude` ({@link pairFilters}), also applied during generation.
+ */
+export function buildEligibility(users: readonly CityUser[]): Eligibility {
+  const keys = new Map<string, number>();
+  const reps: PairingUser[] = [];
+  const group = new Int32Array(users.length);
+  users.forEach((u, i) => {
+    const key = [
+      u.city,
+      u.gender,
+      [...u.seeking].sort().join('+'),
+      u.verified ? 1 : 0,
+      u.onlyVerified ? 1 : 0,
+    ].join('|');
+    let g = keys.get(key);
+    if (g === undefined) {
+      g = reps.length;
+      keys.set(key, g);
+      // The representative admits every age: ages are the `ranges` filter's.
+      reps.push({ ...asPairingUser(u), age: 18, ageMin: 0, ageMax: 1000 });
+    }
+    group[i] = g;
+  });
   const G = reps.length;
   const mayPair = new Uint8Array(G * G);
   for (let a = 0; a < G; a++) {
@@ -101,7 +86,46 @@ export function buildEligibility(users: readonly CityUser[]): {
       mayPair[b * G + a] = ok;
     }
   }
-  return { eligibility: { group, groupCount: G, mayPair }, ageInFilter };
+  return { group, groupCount: G, mayPair };
+}
+
+/** Each user's age and accepted range, for the core's `ranges` filter. */
+export function ageRanges(users: readonly CityUser[]): Ranges {
+  return {
+    value: Int16Array.from(users, (u) => u.age),
+    min: Int16Array.from(users, (u) => u.ageMin),
+    max: Int16Array.from(users, (u) => u.ageMax),
+  };
+}
+
+/**
+ * Pairs that may never be candidates (blocks, pairs within the cooldown), as the core's CSR
+ * `exclude` list over the users' indices; one direction per pair is enough (the core symmetrises).
+ */
+export function exclusionsOf(
+  users: readonly CityUser[],
+  pairs: Iterable<readonly [string, string]>,
+): Exclusions {
+  const indexOf = new Map(users.map((u, i) => [u.userId, i]));
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const [a, b] of pairs) {
+    const ia = indexOf.get(a);
+    const ib = indexOf.get(b);
+    if (ia === undefined || ib === undefined) continue;
+    from.push(ia);
+    to.push(ib);
+  }
+  const offsets = new Int32Array(users.length + 1);
+  for (const f of from) offsets[f + 1]! += 1;
+  for (let i = 0; i < users.length; i++) offsets[i + 1]! += offsets[i]!;
+  const fill = offsets.slice(0, users.length);
+  const ids = new Int32Array(from.length);
+  from.forEach((f, k) => {
+    ids[fill[f]!] = to[k]!;
+    fill[f]! += 1;
+  });
+  return { offsets, ids };
 }
 
 /** The matrix of the given users over the run's merchant index (idf from these users). */
@@ -274,26 +298,18 @@ export type ShardInput = {
   /** The shard's largest pair, and the bound on the run's ({@link overlapScaleBound}). */
   scaleLo: number;
   scaleHi: number;
-  excluded: (a: string, b: string) => boolean;
 };
 
 /**
  * A shard's stored pools: for each query user, the candidates that can be in its `topK` by the
  * full score (the core's `rerankPool`) for any run scale in [scaleLo, scaleHi], with the raw
  * overlap and the scale-free components (co-presence, spend level, shared count). The pair stage
- * knows the run's scale and makes the exact cut. Pairs excluded by blocks or the cooldown, and
- * pairs out of each other's age range when ages were not in the filter, are dropped first.
+ * knows the run's scale and makes the exact cut. Blocks, the cooldown and age ranges were applied
+ * during generation, so every pool entry is admissible.
  * Cosine needs no scale: its pools are cut to `topK` here.
  */
-export function shardCandidates({
-  context,
-  pools,
-  weights,
-  scaleLo,
-  scaleHi,
-  excluded,
-}: ShardInput): CandidateRow[] {
-  const { users, matrix, minuteStart, avgTicket, ageInFilter } = context;
+export function shardCandidates({ context, pools, weights, scaleLo, scaleHi }: ShardInput): CandidateRow[] {
+  const { users, matrix, minuteStart, avgTicket } = context;
   const { normalization, coPresenceMinutes, topK } = weights;
   const rows: CandidateRow[] = [];
   const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
@@ -301,13 +317,7 @@ export function shardCandidates({
     const uIdx = pools.users[i]!;
     const u = users[uIdx]!;
     const kept: number[] = [];
-    for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) {
-      const v = users[pools.candidates[p]!]!;
-      if (excluded(u.userId, v.userId)) continue;
-      if (!ageInFilter && (v.age < u.ageMin || v.age > u.ageMax || u.age < v.ageMin || u.age > v.ageMax))
-        continue;
-      kept.push(p);
-    }
+    for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) kept.push(p);
     if (kept.length === 0) continue;
     const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
     const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
