@@ -7,6 +7,10 @@ import type { Db } from '../../db/database.ts';
 import type { PipelineQueues } from '../../queue/producers.ts';
 import { createRunsRepository, type RunRecord, type RunsRepository } from '../runs/runs.repository.ts';
 import { attemptOf } from '../runs/runs.service.ts';
+import {
+  createIdempotencyRepository,
+  type IdempotencyRepository,
+} from '../idempotency/idempotency.repository.ts';
 import { createPipelineRepository, type PipelineRepository } from './pipeline.repository.ts';
 
 export type PipelineConfig = Pick<
@@ -26,6 +30,8 @@ export type PipelineContext = {
   log: Logger;
   runs: RunsRepository;
   pipeline: PipelineRepository;
+  /** Retention of the ingest's idempotency records, run with the nightly purge. */
+  idempotency: Pick<IdempotencyRepository, 'purgeOlderThan'>;
   queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
 };
 
@@ -42,6 +48,7 @@ export function createPipelineContext(deps: {
     log: deps.log,
     runs: createRunsRepository(deps.db),
     pipeline: createPipelineRepository(deps.db, deps.pool),
+    idempotency: createIdempotencyRepository(deps.db),
     queues: deps.queues,
   };
 }

@@ -1,3 +1,4 @@
+import { RETENTION_HOURS as IDEMPOTENCY_RETENTION_HOURS } from '../idempotency/idempotency.service.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays, startOfDay } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
@@ -79,7 +80,13 @@ export async function processPublish(ctx: PipelineContext, job: StageJob): Promi
     ctx.config.MATCH_TIMEZONE,
   );
   const purged = await ctx.pipeline.purgeTransactions(purgeBefore);
-  const info = { seconds: seconds(started), matchesRows: rows.length, purgedTransactions: purged };
+  const purgedIdempotencyRecords = await ctx.idempotency.purgeOlderThan(IDEMPOTENCY_RETENTION_HOURS);
+  const info = {
+    seconds: seconds(started),
+    matchesRows: rows.length,
+    purgedTransactions: purged,
+    purgedIdempotencyRecords,
+  };
   const { published, skippedPairs } = await ctx.pipeline.publishMatches(run.id, run.date, rows, info);
   if (!published) return { skipped: 'not_publishing' };
   const exposureGini = gini(await ctx.pipeline.exposureCounts(run.id, run.date));

@@ -26,6 +26,13 @@ const fakeJob = (data: unknown) => ({ id: 'test', data, updateProgress: () => Pr
 
 describe('the nightly run through the real queues', () => {
   it('runs prepare → score shards → pair → publish and publishes symmetric matches', async () => {
+    // Idempotency records past their 24 h go with the nightly purge; younger ones stay.
+    await sql`
+      WITH c AS (INSERT INTO api_clients (name, key_hash, key_prefix, scopes)
+                 VALUES ('retention', decode(repeat('cd', 32), 'hex'), 'kdk_re', '{ingest}') RETURNING id)
+      INSERT INTO idempotency_records (client_id, key, request_hash, state, created_at)
+      SELECT id, k, decode('00', 'hex'), 'in_flight', now() - make_interval(hours => h)
+      FROM c, (VALUES ('old', 25), ('young', 1)) AS r(k, h)`.execute(env.db);
     const { run, outcome } = await runtime.runsService.startRun(BUSINESS_DATE, 'test');
     expect(outcome).toBe('created');
     expect(await waitForRun(env.db, BUSINESS_DATE)).toBe('published');
@@ -39,6 +46,9 @@ describe('the nightly run through the real queues', () => {
     expect(final.coverage).toBeGreaterThan(0);
     expect(final.coverage).toBeLessThanOrEqual(1);
     expect(final.pairedUsers).toBe(2 * Number(stages['pair']?.['pairs']));
+    expect(stages['publish']?.['purgedIdempotencyRecords']).toBe(1);
+    const keys = await env.db.selectFrom('idempotency_records').select('key').execute();
+    expect(keys.map((k) => k.key)).toEqual(['young']);
 
     const matches = await matchesOf(env.db, BUSINESS_DATE);
     expect(matches.length).toBe(final.pairedUsers);
