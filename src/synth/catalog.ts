@@ -2,33 +2,10 @@
  * Fixed vocabularies of the synthetic population: merchant categories (design section 3), how much
  * and how often people spend in each, the cities, and words for names.
  */
+import { MERCHANT_CATEGORIES } from '../core/scoring/weight-set.ts';
 
-export const CATEGORIES = [
-  'grocery',
-  'convenience',
-  'coffee',
-  'tea',
-  'restaurant',
-  'fast_food',
-  'bakery',
-  'bar',
-  'fashion',
-  'beauty',
-  'electronics',
-  'books',
-  'sports',
-  'fitness',
-  'entertainment',
-  'travel',
-  'transport',
-  'pets',
-  'kids',
-  'home',
-  'health',
-  'education',
-  'online',
-  'other',
-] as const;
+/** The merchant categories of the API contract, in contract order (the scoring core's one list). */
+export const CATEGORIES = MERCHANT_CATEGORIES;
 
 export type Category = (typeof CATEGORIES)[number];
 
