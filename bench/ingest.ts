@@ -18,13 +18,12 @@ import { format, resolveConfig } from 'prettier';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { ensureDatabase, migrateToLatest } from '../src/db/migrate.ts';
+import { recreateDatabase } from '../src/db/migrate.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { createLogger } from '../src/logger.ts';
 import { createApiClientRepository } from '../src/modules/api-clients/api-clients.repository.ts';
@@ -50,20 +49,6 @@ const base = loadConfig({
 const url = new URL(base.DATABASE_URL);
 url.pathname = `/${DATABASE}`;
 const databaseUrl = url.toString();
-
-async function recreateDatabase(): Promise<void> {
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-  await ensureDatabase(databaseUrl);
-  await migrateToLatest(databaseUrl);
-}
 
 type Row = {
   transactionId: string;
@@ -102,7 +87,7 @@ const median = (values: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  await recreateDatabase();
+  await recreateDatabase(databaseUrl);
   const config = { ...base, DATABASE_URL: databaseUrl };
   const log = createLogger(config, pino.destination({ dest: '/dev/null', sync: false }));
   const deps = createDeps(config, { log });

@@ -21,12 +21,11 @@ import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { z } from 'zod';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createDb, createPool } from '../src/db/database.ts';
-import { ensureDatabase, migrateToLatest } from '../src/db/migrate.ts';
+import { recreateDatabase } from '../src/db/migrate.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { createLogger } from '../src/logger.ts';
 import { signJwt } from '../src/plugins/jwt.ts';
@@ -90,20 +89,6 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => {
     void app.close().then(() => closeDeps(deps).then(() => process.exit(0)));
   });
-}
-
-async function recreateDatabase(): Promise<void> {
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-  await ensureDatabase(databaseUrl);
-  await migrateToLatest(databaseUrl);
 }
 
 /** 10,000 users with profiles and consents, a published run of today and 5,000 pairs. */
@@ -199,7 +184,7 @@ async function main(): Promise<void> {
       .join(' / ');
   process.stdout.write(`load average before seeding: ${load()} (${String(cpus().length)} cores)\n`);
   const today = localDate(new Date(), TIME_ZONE);
-  await recreateDatabase();
+  await recreateDatabase(databaseUrl);
   const users = await seed(today);
   const tokenSettings = { secret: base.JWT_SECRET, issuer: base.JWT_ISSUER, audience: base.JWT_AUDIENCE };
   const tokens = users.map((sub) =>

@@ -20,7 +20,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { parseConfig } from '../src/config.ts';
 import { createDb, createPool } from '../src/db/database.ts';
-import { ensureDatabase, migrateToLatest } from '../src/db/migrate.ts';
+import { recreateDatabase } from '../src/db/migrate.ts';
 import { loadPopulation } from '../src/modules/pipeline/population-loader.ts';
 import { createRunsRepository } from '../src/modules/runs/runs.repository.ts';
 import { createRunsService } from '../src/modules/runs/runs.service.ts';
@@ -68,13 +68,7 @@ if (!existsSync(join(dir, 'meta.json'))) {
     transactions: true,
   });
 }
-{
-  const admin = createPool({ connectionString: `${SERVER}/postgres` }, log);
-  await admin.query('DROP DATABASE IF EXISTS kindred_bench_nightly WITH (FORCE)');
-  await admin.end();
-}
-await ensureDatabase(DB_URL);
-await migrateToLatest(DB_URL);
+await recreateDatabase(DB_URL);
 const pool = createPool({ connectionString: DB_URL, statementTimeoutMs: 4 * 3_600_000, max: 4 }, log);
 const db = createDb(pool);
 let t = performance.now();

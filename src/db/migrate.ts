@@ -25,6 +25,23 @@ export async function ensureDatabase(connectionString: string): Promise<boolean>
   }
 }
 
+/** Drops the database named in the URL (closing its sessions), creates it and migrates it: for benchmarks. */
+export async function recreateDatabase(connectionString: string): Promise<void> {
+  const url = new URL(connectionString);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`unsupported database name: ${name}`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  await ensureDatabase(connectionString);
+  await migrateToLatest(connectionString);
+}
+
 /** Runs every pending migration under Kysely's advisory lock; throws on the first failure. */
 export async function migrateToLatest(connectionString: string): Promise<MigrationResultSet> {
   const db = new Kysely<unknown>({
