@@ -24,6 +24,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { registerPrometheus } from './modules/metrics/prometheus.ts';
 import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
 import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
+import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 
 /**
  * The one place where feature routes are mounted: each with an explicit prefix and the services
@@ -61,4 +62,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
     clock: deps.clock,
   });
   await app.register(runsRoutes, { prefix: '/v1/analyst/runs', ...runsServiceFrom(deps) });
+  await registerDashboard(app);
 }
