@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { createDb, createPool } from './db/database.ts';
 import type { Database } from './db/types.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './modules/metrics/metrics-sink.ts';
 import { closeRedis, createRedis, type Redis } from './redis.ts';
 import { createPipelineQueues, type PipelineQueues } from './queue/producers.ts';
 
@@ -22,6 +23,8 @@ export type Deps = {
   clock: Clock;
   /** Producers of the pipeline queues (the API's manual run trigger). */
   queues: PipelineQueues;
+  /** This process's Prometheus registry and the sinks features count into (served at `/metrics`). */
+  metrics: Metrics;
 };
 
 export type DepsOverrides = { clock?: Clock; log?: Logger };
@@ -39,7 +42,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const db = createDb(pool);
   const redis = createRedis(config.REDIS_URL, log);
   const queues = createPipelineQueues(config, log, 'producer');
-  return { config, log, pool, db, redis, clock: overrides.clock ?? systemClock, queues };
+  const metrics = createMetrics();
+  return { config, log, pool, db, redis, clock: overrides.clock ?? systemClock, queues, metrics };
 }
 
 /** Releases every connection; safe to call once per createDeps. */

@@ -1,9 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../../deps.ts';
+import type { RunStatus } from '../../db/types.ts';
 import { QUEUE_NAMES } from '../../queue/names.ts';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+const RUN_STATUSES = [
+  'pending',
+  'preparing',
+  'scoring',
+  'pairing',
+  'publishing',
+  'published',
+  'failed',
+] as const satisfies readonly RunStatus[];
 
 /** Seconds of a stage as the pipeline records it in `scoring_runs.stages` (score: the slowest shard). */
 function stageSeconds(stages: Record<string, unknown>): [string, number][] {
@@ -21,16 +31,18 @@ function stageSeconds(stages: Record<string, unknown>): [string, number][] {
 }
 
 /**
- * Prometheus metrics at `/metrics`, in a registry of this app (tests build several apps):
- * HTTP latency by method, route template and status (the template, never the raw URL, so no id
- * reaches a label), BullMQ job counts per queue and state, and the latest run's coverage, eligible
- * users, mean score and stage durations. Labels are fixed vocabularies only.
+ * Prometheus metrics at `/metrics`, in the registry of this app's deps (tests build several apps,
+ * each on its own deps; one deps serves one app): HTTP latency by method, route template and
+ * status (the template, never the raw URL, so no id reaches a label), BullMQ job counts per queue
+ * and state, runs per status, the latest published run's coverage, eligible users, mean score,
+ * duration and stage durations, and the ingest counters that the ingest service increments
+ * (`metrics-sink.ts`). Labels are fixed vocabularies only.
  */
 export async function registerPrometheus(
   app: FastifyInstance,
-  deps: Pick<Deps, 'db' | 'queues'>,
+  deps: Pick<Deps, 'db' | 'queues' | 'metrics'>,
 ): Promise<void> {
-  const registry = new Registry();
+  const { registry } = deps.metrics;
   collectDefaultMetrics({ register: registry, prefix: 'kindred_' });
 
   const latency = new Histogram({
@@ -65,10 +77,26 @@ export async function registerPrometheus(
     },
   });
 
+  new Gauge({
+    name: 'kindred_runs',
+    help: 'scoring runs per status (a failed run stays until it is retried)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      for (const status of RUN_STATUSES) this.set({ status }, 0);
+      const rows = await deps.db
+        .selectFrom('scoring_runs')
+        .select(['status', (eb) => eb.fn.countAll<string>().as('runs')])
+        .groupBy('status')
+        .execute();
+      for (const row of rows) this.set({ status: row.status }, Number(row.runs));
+    },
+  });
+
   const latestRun = () =>
     deps.db
       .selectFrom('scoring_runs')
-      .select(['coverage', 'eligible_users', 'mean_score', 'stages'])
+      .select(['coverage', 'eligible_users', 'mean_score', 'stages', 'started_at', 'finished_at'])
       .where('status', '=', 'published')
       .orderBy('business_date', 'desc')
       .limit(1)
@@ -100,6 +128,14 @@ export async function registerPrometheus(
     (r) => r.eligible_users,
   );
   runGauge('kindred_run_mean_score', 'mean pair score of the latest published run', (r) => r.mean_score);
+  runGauge(
+    'kindred_run_duration_seconds',
+    'wall-clock seconds of the latest published run, from its start to its publication',
+    (r) =>
+      r.started_at === null || r.finished_at === null
+        ? null
+        : (r.finished_at.getTime() - r.started_at.getTime()) / 1000,
+  );
   new Gauge({
     name: 'kindred_run_stage_seconds',
     help: 'duration of each stage of the latest published run (score: its slowest shard)',
