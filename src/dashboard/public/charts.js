@@ -16,6 +16,13 @@ export const COLORS = {
 
 const plots = new Map();
 
+const DAY = 86_400;
+/** Runs and metrics are per business day: ticks fall on whole days and read as dates. */
+const DATE_AXIS = {
+  incrs: [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY],
+  values: (_plot, ticks) => ticks.map((tick) => new Date(tick * 1000).toISOString().slice(0, 10)),
+};
+
 /**
  * Draws `data` (`[xs, ys1, ys2, …]`, uPlot's columnar layout; null is a gap) into the chart
  * `name`, replacing what was there. `series` describes ys1… (label, stroke, and so on).
@@ -53,7 +60,7 @@ export function drawChart(name, { title, data, series, scales = {}, axes, xTime 
         ...s,
       })),
     ],
-    ...(axes && { axes }),
+    ...((axes ?? xTime) && { axes: axes ?? [DATE_AXIS, { size: 56 }] }),
     hooks: {
       draw: [
         () => {

@@ -67,7 +67,7 @@ function drawDeciles(day) {
     scales: { x: { range: [0, 100] }, y: { range: [0, 1] } },
     axes: [
       { label: 'score percentile of the day' },
-      { label: 'rate', values: (_, ticks) => ticks.map(formatShare) },
+      { size: 64, values: (_plot, ticks) => ticks.map(formatShare) },
     ],
   });
 }
