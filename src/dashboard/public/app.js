@@ -61,6 +61,7 @@ async function signIn() {
     $('#dashboard').hidden = false;
     const runs = await showRuns(api);
     await showMetrics(api, runs);
+    await evaluation.loadHistory();
     document.body.dataset.loaded = 'true';
   } catch (error) {
     if (error.status !== 401 && error.status !== 403) {

@@ -33,43 +33,73 @@ export function createEvaluationSection(api) {
     select.value = weightSets.some((set) => set.id === previous) ? previous : (firstInactive?.id ?? '');
   }
 
-  async function evaluate() {
-    const weightSetId = $('#evaluate-set').value;
-    const active = sets.find((set) => set.active);
-    const button = $('#evaluate');
+  /** Polls one evaluation until it completes (then plots it) or fails. */
+  async function follow(evaluationId) {
     const progress = $('#evaluation-progress');
+    progress.hidden = false;
+    for (;;) {
+      const evaluation = await api.get(`${BASE}/${evaluationId}`);
+      progress.value = evaluation.progress;
+      status(`${evaluation.status}, ${String(evaluation.progress)} %`);
+      if (evaluation.status === 'failed')
+        throw new Error(`the evaluation failed: ${evaluation.error ?? 'no reason'}`);
+      if (evaluation.status === 'completed' && evaluation.report !== null) {
+        const against = evaluation.baselineWeightSetId ?? 'nothing';
+        status(`completed: weight set ${evaluation.weightSetId} against ${against}`);
+        $('#evaluation').dataset.evaluationId = evaluation.id;
+        showReport(evaluation.report);
+        return;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Earlier evaluations (`GET /v1/analyst/evaluations`, newest first), to reopen one. */
+  async function loadHistory() {
+    const { evaluations } = await api.get(BASE);
+    const select = $('#evaluation-history');
+    select.replaceChildren(
+      h('option', { value: '' }, `${String(evaluations.length)} earlier evaluations`),
+      ...evaluations.map((e) =>
+        h(
+          'option',
+          { value: e.id },
+          `${new Date(e.createdAt).toISOString().slice(0, 16).replace('T', ' ')}: set ${e.weightSetId}` +
+            ` against ${e.baselineWeightSetId ?? 'nothing'} (${e.status})`,
+        ),
+      ),
+    );
+  }
+
+  async function run(task) {
+    const button = $('#evaluate');
     button.disabled = true;
     try {
-      const { evaluationId } = await api.post(BASE, {
-        weightSetId,
-        ...(active !== undefined && { baselineWeightSetId: active.id }),
-      });
-      progress.hidden = false;
-      for (;;) {
-        const evaluation = await api.get(`${BASE}/${evaluationId}`);
-        progress.value = evaluation.progress;
-        status(`${evaluation.status}, ${String(evaluation.progress)} %`);
-        if (evaluation.status === 'failed')
-          throw new Error(`the evaluation failed: ${evaluation.error ?? 'no reason'}`);
-        if (evaluation.status === 'completed' && evaluation.report !== null) {
-          status(
-            `completed: weight set ${evaluation.weightSetId} against ${evaluation.baselineWeightSetId ?? 'nothing'}`,
-          );
-          $('#evaluation').dataset.evaluationId = evaluation.id;
-          showReport(evaluation.report);
-          return;
-        }
-        await sleep(POLL_MS);
-      }
+      await task();
     } catch (error) {
       status(describeError(error));
     } finally {
       button.disabled = false;
+      await loadHistory().catch((error) => status(describeError(error)));
     }
   }
 
+  const evaluate = () =>
+    run(async () => {
+      const active = sets.find((set) => set.active);
+      const { evaluationId } = await api.post(BASE, {
+        weightSetId: $('#evaluate-set').value,
+        ...(active !== undefined && { baselineWeightSetId: active.id }),
+      });
+      await follow(evaluationId);
+    });
+
   $('#evaluate').addEventListener('click', () => void evaluate());
-  return { setWeightSets };
+  $('#evaluation-history').addEventListener('change', (event) => {
+    const id = event.target.value;
+    if (id !== '') void run(() => follow(id));
+  });
+  return { setWeightSets, loadHistory };
 }
 
 const ROWS = [

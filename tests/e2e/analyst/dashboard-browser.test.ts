@@ -287,6 +287,10 @@ describe('the analyst dashboard in headless Chromium', () => {
       const outcomes = await chart('evaluation-outcomes');
       expect(outcomes.values[0]).toEqual(evaluated.outcomes.deciles.map((d) => d.mutualRate));
       expect(await page.locator('#evaluation-summary tbody tr').count()).toBeGreaterThan(5);
+      // It is listed among the earlier evaluations, to reopen.
+      await expect
+        .poll(() => page.locator(`#evaluation-history option[value="${evaluationId ?? ''}"]`).count())
+        .toBe(1);
     },
   );
 
