@@ -24,6 +24,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { registerPrometheus } from './modules/metrics/prometheus.ts';
 import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
 import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
+import { adminUi } from './modules/admin-ui/admin-ui.module.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 
 /**
@@ -62,5 +63,6 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
     clock: deps.clock,
   });
   await app.register(runsRoutes, { prefix: '/v1/analyst/runs', ...runsServiceFrom(deps) });
+  await app.register(adminUi, { sessionPrefix: '/v1/admin/session', boardPrefix: '/admin/queues', deps });
   await registerDashboard(app);
 }
