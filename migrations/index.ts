@@ -3,6 +3,7 @@ import * as initial from './20261122T0000_initial.ts';
 import * as pipeline from './20261122T0100_pipeline.ts';
 import * as reinstatement from './20261122T0300_reinstatement.ts';
 import * as consentState from './20261122T0400_consent_state.ts';
+import * as evaluations from './20261122T0500_evaluations.ts';
 
 /**
  * Every migration, by name, in order. A static list (not a directory scan) so that the migrator
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '20261122T0100_pipeline': pipeline,
   '20261122T0300_reinstatement': reinstatement,
   '20261122T0400_consent_state': consentState,
+  '20261122T0500_evaluations': evaluations,
 };

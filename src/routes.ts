@@ -24,6 +24,8 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { registerPrometheus } from './modules/metrics/prometheus.ts';
 import { weightSetServiceFrom } from './modules/weight-sets/weight-sets.module.ts';
 import { weightSetRoutes } from './modules/weight-sets/weight-sets.routes.ts';
+import { evaluationServiceFrom } from './modules/evaluations/evaluations.module.ts';
+import { evaluationRoutes } from './modules/evaluations/evaluations.routes.ts';
 import { adminUi } from './modules/admin-ui/admin-ui.module.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 
@@ -63,6 +65,10 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
     clock: deps.clock,
   });
   await app.register(runsRoutes, { prefix: '/v1/analyst/runs', ...runsServiceFrom(deps) });
+  await app.register(evaluationRoutes, {
+    prefix: '/v1/analyst/evaluations',
+    evaluationService: evaluationServiceFrom(deps),
+  });
   await app.register(adminUi, { sessionPrefix: '/v1/admin/session', boardPrefix: '/admin/queues', deps });
   await registerDashboard(app);
 }

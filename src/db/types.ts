@@ -217,6 +217,24 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+export type EvaluationStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+/** An evaluation of a weight set (migration 20261122T0500); `report` holds aggregates only. */
+export interface EvaluationsTable {
+  id: ColumnType<string, string | undefined, never>;
+  weight_set_id: ColumnType<string, string, never>;
+  baseline_weight_set_id: ColumnType<string | null, string | null | undefined, never>;
+  status: ColumnType<EvaluationStatus, EvaluationStatus | undefined, EvaluationStatus>;
+  progress: ColumnType<number, number | undefined, number>;
+  report: ColumnType<unknown, never, string | null>;
+  error: string | null;
+  requested_by: ColumnType<string, string, never>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   profiles: ProfilesTable;
@@ -237,6 +255,7 @@ export interface Database {
   blocks: BlocksTable;
   reports: ReportsTable;
   audit_log: AuditLogTable;
+  evaluations: EvaluationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -13,13 +13,17 @@ export const QUEUE = {
   score: 'score',
   pair: 'pair',
   publish: 'publish',
+  /** Evaluations of weight sets (design section 7): one job per evaluation, apart from the runs. */
+  evaluate: 'evaluate',
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
-export type StageName = Exclude<QueueName, 'nightly'>;
+/** The queues of the nightly run: its trigger and its stages. */
+export type PipelineQueueName = Exclude<QueueName, 'evaluate'>;
+export type StageName = Exclude<PipelineQueueName, 'nightly'>;
 
 export const STAGES: readonly StageName[] = ['prepare', 'score', 'pair', 'publish'];
-export const QUEUE_NAMES: readonly QueueName[] = ['nightly', ...STAGES];
+export const QUEUE_NAMES: readonly QueueName[] = ['nightly', ...STAGES, 'evaluate'];
 
 /** The id of the job scheduler that fires the nightly trigger. */
 export const NIGHTLY_SCHEDULER_ID = 'nightly-run';
@@ -32,4 +36,6 @@ export const jobId = {
     `score.${date}.${String(shard)}${suffix(attempt)}`,
   pair: (date: string, attempt: number): string => `pair.${date}${suffix(attempt)}`,
   publish: (date: string, attempt: number): string => `publish.${date}${suffix(attempt)}`,
+  /** The evaluation's own id (a UUID): a second add of the same evaluation is a no-op. */
+  evaluate: (evaluationId: string): string => evaluationId,
 };

@@ -2,7 +2,10 @@ import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import type { QueueName } from './names.ts';
 
-/** Payloads hold run ids, dates and shard numbers only: never a user id or any personal data. */
+/**
+ * Payloads hold run ids, dates, shard numbers and evaluation ids only: never a user id or any
+ * personal data.
+ */
 const RunId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'a run id');
 const BusinessDate = z.iso.date();
 const Attempt = z.int().min(1).max(1000);
@@ -15,6 +18,8 @@ export const ScorePayload = z.strictObject({
   attempt: Attempt,
   shard: z.int().min(0).max(10_000),
 });
+/** An evaluation is named by its row's id only; everything else is read from Postgres. */
+export const EvaluatePayload = z.strictObject({ evaluationId: z.uuid() });
 export const PairPayload = PreparePayload;
 export const PublishPayload = PreparePayload;
 
@@ -24,11 +29,13 @@ export const PAYLOADS = {
   score: ScorePayload,
   pair: PairPayload,
   publish: PublishPayload,
+  evaluate: EvaluatePayload,
 } as const satisfies Record<QueueName, z.ZodType>;
 
 export type PayloadOf<Q extends QueueName> = z.infer<(typeof PAYLOADS)[Q]>;
 export type StagePayload = z.infer<typeof PreparePayload>;
 export type ScoreJobPayload = z.infer<typeof ScorePayload>;
+export type EvaluateJobPayload = z.infer<typeof EvaluatePayload>;
 
 /** Validates a payload on the consuming side; a bad payload will never succeed, so no retry. */
 export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): PayloadOf<Q> {

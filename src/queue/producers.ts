@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createQueueConnection, type QueueConfig } from './connection.ts';
 import { jobId, QUEUE, QUEUE_NAMES, type QueueName } from './names.ts';
-import { PAYLOADS, type PayloadOf, type StagePayload } from './payloads.ts';
+import { PAYLOADS, type EvaluateJobPayload, type PayloadOf, type StagePayload } from './payloads.ts';
 
 /**
  * Retries ride out a Postgres or Redis restart (1 s, 2 s, 4 s … 64 s); completed and failed jobs
@@ -13,6 +13,17 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: { age: 7 * 86_400, count: 10_000 },
+  removeOnFail: { age: 30 * 86_400 },
+};
+
+/**
+ * An evaluation is retried twice (a Postgres or Redis restart); a deterministic failure is an
+ * UnrecoverableError and fails at once. Its row then says `failed`, so an analyst never waits on it.
+ */
+export const EVALUATE_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 7 * 86_400, count: 1_000 },
   removeOnFail: { age: 30 * 86_400 },
 };
 
@@ -27,6 +38,11 @@ export type PipelineQueues = {
    * waiting or running: the flow is added atomically, so the children exist too.
    */
   enqueueFlow: (payload: StagePayload, shards: number) => Promise<void>;
+  /**
+   * Adds the job of an evaluation under the evaluation's id (a no-op while it is waiting or
+   * running). Callers enqueue only evaluations that Postgres says are queued or running.
+   */
+  enqueueEvaluation: (payload: EvaluateJobPayload) => Promise<void>;
   /** Whether any worker is connected to the stage queues. */
   hasWorkers: () => Promise<boolean>;
   close: () => Promise<void>;
@@ -99,6 +115,12 @@ export function createPipelineQueues(
           },
         ],
       });
+    },
+    async enqueueEvaluation(payload) {
+      const data = validated(QUEUE.evaluate, payload);
+      const id = jobId.evaluate(data.evaluationId);
+      await removeIfFinished(queues.evaluate, id);
+      await queues.evaluate.add(QUEUE.evaluate, data, { ...EVALUATE_JOB_OPTIONS, jobId: id });
     },
     async hasWorkers() {
       const counts = await Promise.all(

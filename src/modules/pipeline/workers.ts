@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createQueueConnection } from '../../queue/connection.ts';
-import { QUEUE, type QueueName, type StageName } from '../../queue/names.ts';
+import { QUEUE, type PipelineQueueName, type StageName } from '../../queue/names.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import type { PipelineQueues } from '../../queue/producers.ts';
 import type { RunsService } from '../runs/runs.service.ts';
@@ -24,8 +24,8 @@ export type WorkerOptions = {
   concurrency: number;
   lockDurationMs: number;
   reconcileIntervalMs: number;
-  /** Which queues this process serves (default all). */
-  queues?: readonly QueueName[];
+  /** Which queues of the nightly run this process serves (default all). */
+  queues?: readonly PipelineQueueName[];
 };
 
 export type PipelineWorkers = {
