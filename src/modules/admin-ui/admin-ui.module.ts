@@ -5,6 +5,7 @@ import { ADMIN_COOKIE_PATH } from './admin-cookie.ts';
 import { adminSessionRoutes } from './admin-session.routes.ts';
 import { createAdminSessionService } from './admin-session.service.ts';
 import { queueBoard } from './queue-board.ts';
+import { signInPage } from './sign-in-page.ts';
 
 export type AdminUiOptions = {
   /** Where `POST`/`DELETE` of the session live (`/v1/admin/session`). */
@@ -15,7 +16,8 @@ export type AdminUiOptions = {
 };
 
 /**
- * The operator pages: the admin session (a cookie for the browser) and the queue dashboard. Cookies
+ * The operator pages: the admin session (a cookie for the browser), the sign-in page that sets it
+ * (`/admin/sign-in`) and the queue dashboard. Cookies
  * are parsed in this scope only: no other route reads a cookie, so no other route can be driven
  * by one from another site.
  */
@@ -38,6 +40,11 @@ export const adminUi: FastifyPluginAsync<AdminUiOptions> = async (
     prefix: sessionPrefix,
     adminSessions,
     secureCookie: config.NODE_ENV === 'production',
+  });
+  await app.register(signInPage, {
+    prefix: ADMIN_COOKIE_PATH,
+    sessionPath: sessionPrefix,
+    boardPath: boardPrefix,
   });
   await app.register(queueBoard, {
     prefix: boardPrefix,

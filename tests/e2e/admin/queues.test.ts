@@ -180,6 +180,19 @@ describe('the admin session cookie', () => {
     expect(both.statusCode).toBe(401);
   });
 
+  it('has a sign-in page and script, open to anyone, naming the session and board paths', async () => {
+    const html = await get('/admin/sign-in');
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toContain('text/html');
+    expect(html.body).toContain('data-session="/v1/admin/session" data-board="/admin/queues"');
+    expect(html.body).toContain('<script type="module" src="/admin/sign-in.js"></script>');
+    expect(html.body).not.toContain('{{');
+    const script = await get('/admin/sign-in.js');
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toContain('text/javascript');
+    expect(script.body).toContain("method: 'POST'");
+  });
+
   it('is never a credential for the /v1 API', async () => {
     const res = await get('/v1/analyst/runs', cookieHeader(userToken('ops-admin-4', 'admin')));
     expect(res.statusCode).toBe(401);
