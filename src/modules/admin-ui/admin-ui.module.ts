@@ -51,5 +51,6 @@ export const adminUi: FastifyPluginAsync<AdminUiOptions> = async (
     adminSessions,
     queueConnection: deps.queues.connection,
     queuePrefix: config.QUEUE_PREFIX,
+    signInPath: `${ADMIN_COOKIE_PATH}/sign-in`,
   });
 };

@@ -15,6 +15,8 @@ export type QueueBoardOptions = {
   /** The API's queue connection and key prefix: the board reads the same queues the workers run. */
   queueConnection: Redis;
   queuePrefix: string;
+  /** The page where a browser signs in and out (linked from the board's menu). */
+  signInPath: string;
 };
 
 const ADMIN: AuthRequirement = { kind: 'user', roles: ['admin'] };
@@ -105,7 +107,12 @@ export const queueBoard: FastifyPluginAsync<QueueBoardOptions> = async (app, opt
   createBullBoard({
     queues: queues.map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'Kindred queues' } },
+    options: {
+      uiConfig: {
+        boardTitle: 'Kindred queues',
+        miscLinks: [{ text: 'Sign in or out', url: options.signInPath }],
+      },
+    },
   });
   await app.register(serverAdapter.registerPlugin());
 };

@@ -91,6 +91,8 @@ describe('/admin/queues (Bull Board)', () => {
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('<base href="/admin/queues/" />');
     expect(page.body).toContain('<title>Kindred queues</title>');
+    // The board's menu links to the page where a browser signs out.
+    expect(page.body).toContain('"miscLinks":[{"text":"Sign in or out","url":"/admin/sign-in"}]');
 
     const script = await get(await firstScriptUrl(), admin());
     expect(script.statusCode).toBe(200);
