@@ -3,7 +3,7 @@ import { createCandidateKernel, emptyStats, PoolBuilder } from '../core/scoring/
 import type { KernelStats } from '../core/scoring/candidates.ts';
 import { createSymmetricKernel, mergePairHeaps } from '../core/scoring/symmetric.ts';
 import { TopK } from '../core/scoring/top-k.ts';
-import type { WorkerInit, ChunkRequest, ChunkResult, MergeRequest } from './parallel.ts';
+import type { WorkerInit, ChunkRequest, ChunkResult, HeavyRequest, MergeRequest } from './parallel.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -16,6 +16,7 @@ const symmetricKernel = symmetric
       ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
       ...(options.exclude !== undefined && { exclude: options.exclude }),
       ...(options.ranges !== undefined && { ranges: options.ranges }),
+      ...(symmetric.plan !== undefined && { plan: symmetric.plan }),
       countShared: true,
     })
   : undefined;
@@ -37,7 +38,15 @@ function statsDelta(): KernelStats {
   return delta;
 }
 
-port.on('message', (msg: ChunkRequest | MergeRequest) => {
+port.on('message', (msg: ChunkRequest | HeavyRequest | MergeRequest) => {
+  if (msg.type === 'heavy') {
+    const sets = symmetric!.heaps;
+    const own = sets[symmetric!.self]!;
+    for (let i = 0; i < msg.users.length; i++) symmetricKernel!.heavyOnly(msg.users[i]!, own, sets);
+    const result: ChunkResult = { type: 'done', id: -1, stats: statsDelta() };
+    port.postMessage(result);
+    return;
+  }
   if (msg.type === 'merge') {
     const sets = symmetric!.heaps;
     mergePairHeaps(sets, sets[0]!, msg.from, msg.to);

@@ -5,6 +5,7 @@ import {
   emptyStats,
   generateCandidates,
   pairHeapsToPools,
+  heavyOption,
   useSymmetric,
   type CandidateOptions,
   type CandidatePools,
@@ -14,6 +15,7 @@ import type { Eligibility } from '../core/scoring/eligibility.ts';
 import { assertRanges, closeExclusions, type Ranges } from '../core/scoring/filters.ts';
 import type { ScoringMatrix } from '../core/scoring/matrix.ts';
 import { createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
+import { planSymmetric, type SymmetricPlan } from '../core/scoring/symmetric-plan.ts';
 
 /** Options of {@link computeCandidates}. */
 export interface ParallelCandidateOptions extends CandidateOptions {
@@ -29,8 +31,8 @@ export interface ParallelCandidateOptions extends CandidateOptions {
 export interface WorkerInit {
   matrix: ScoringMatrix;
   options: Omit<CandidateOptions, 'users'>;
-  /** Symmetric full run: every thread's heap set (shared) and this thread's index. */
-  symmetric?: { heaps: PairHeaps[]; self: number };
+  /** Symmetric full run: every thread's heap set (shared), this thread's index and the plan. */
+  symmetric?: { heaps: PairHeaps[]; self: number; plan?: SymmetricPlan };
 }
 
 /** Symmetric runs: merge users `[from, to)` of all heap sets into the first. */
@@ -39,6 +41,15 @@ export interface MergeRequest {
   from: number;
   to: number;
 }
+
+/** Symmetric runs with heavy columns, after every chunk: the heavy-only pairs of these users. */
+export interface HeavyRequest {
+  type: 'heavy';
+  users: Int32Array;
+}
+
+/** What a thread answers to a request. */
+export type WorkerReply = ChunkResult | { type: 'merged' };
 
 /** A work item: query users of one chunk. */
 export interface ChunkRequest {
@@ -181,68 +192,79 @@ export async function computeCandidates(
     ...shareFilters(kernelOptions, matrix.userCount),
     ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
   };
-  let next = 0;
-  let done = 0;
-  const workers: Worker[] = [];
-  const mergeRanges: [number, number][] = [];
-  if (symmetric) {
-    const per = Math.ceil(matrix.userCount / n);
-    for (let t = 0; t < n; t++) mergeRanges.push([t * per, Math.min(matrix.userCount, (t + 1) * per)]);
+  // the plan (dense heavy weights, bounds) is computed once here and shared by every thread
+  const plan = symmetric ? planSymmetric(shared, { ...heavyOption(kernelOptions), shared: true }) : undefined;
+  const workers = Array.from({ length: n }, (_, t) =>
+    startWorker({
+      matrix: shared,
+      options: kernel,
+      ...(symmetric && { symmetric: { heaps, self: t, ...(plan && { plan }) } }),
+    }),
+  );
+  // a thread that fails or exits rejects whichever phase is running
+  let fail: (err: Error) => void = () => undefined;
+  for (const worker of workers) {
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`scoring worker exited with code ${String(code)}`));
+    });
   }
+  /** Hands `requests` out to the threads on demand; resolves when every one was answered. */
+  const dispatch = <R>(requests: R[], onReply: (reply: WorkerReply, request: R) => void): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      fail = reject;
+      let next = 0;
+      let answered = 0;
+      if (requests.length === 0) {
+        resolve();
+        return;
+      }
+      const feed = (worker: Worker): void => {
+        if (next >= requests.length) return;
+        const request = requests[next++]!;
+        worker.once('message', (reply: WorkerReply) => {
+          onReply(reply, request);
+          if (++answered === requests.length) resolve();
+          else feed(worker);
+        });
+        worker.postMessage(request);
+      };
+      for (const worker of workers) feed(worker);
+    });
   try {
     await Promise.all(
-      Array.from({ length: n }, (_, t) => {
-        const worker = startWorker({
-          matrix: shared,
-          options: kernel,
-          ...(symmetric && { symmetric: { heaps, self: t } }),
-        });
-        workers.push(worker);
-        return new Promise<void>((resolve, reject) => {
-          const feed = (): void => {
-            if (next < chunks.length) {
-              const id = next++;
-              const req: ChunkRequest = { type: 'chunk', id, users: chunks[id]! };
-              worker.postMessage(req);
-              return;
-            }
-            resolve();
-          };
-          worker.on('message', (msg: ChunkResult | { type: 'ready' } | { type: 'merged' }) => {
-            if (msg.type === 'merged') {
-              resolve();
-              return;
-            }
-            if (msg.type === 'done') {
-              if (msg.pools) results[msg.id] = msg.pools;
-              for (const key of Object.keys(stats) as (keyof KernelStats)[]) stats[key] += msg.stats[key];
-              done += chunks[msg.id]!.length;
-              onProgress?.(done, users.length);
-            }
-            feed();
-          });
-          worker.on('error', reject);
-          worker.on('exit', (code) => {
-            if (code !== 0) reject(new Error(`scoring worker exited with code ${String(code)}`));
-          });
-        });
-      }),
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            fail = reject;
+            worker.once('message', () => resolve());
+          }),
+      ),
     );
+    let done = 0;
+    const chunkRequests: ChunkRequest[] = chunks.map((c, id) => ({ type: 'chunk', id, users: c }));
+    await dispatch(chunkRequests, (reply, request) => {
+      if (reply.type !== 'done') return;
+      if (reply.pools) results[reply.id] = reply.pools;
+      for (const key of Object.keys(stats) as (keyof KernelStats)[]) stats[key] += reply.stats[key];
+      done += request.users.length;
+      onProgress?.(done, users.length);
+    });
     if (symmetric) {
-      await Promise.all(
-        workers.map(
-          (worker, t) =>
-            new Promise<void>((resolve, reject) => {
-              worker.once('message', (msg: { type: string }) => {
-                if (msg.type === 'merged') resolve();
-                else reject(new Error(`unexpected message ${msg.type}`));
-              });
-              const [from, to] = mergeRanges[t]!;
-              const req: MergeRequest = { type: 'merge', from, to };
-              worker.postMessage(req);
-            }),
-        ),
-      );
+      if (plan !== undefined && plan.heavy > 0) {
+        const heavyRequests: HeavyRequest[] = chunks.map((c) => ({ type: 'heavy', users: c }));
+        await dispatch(heavyRequests, (reply) => {
+          if (reply.type === 'done')
+            for (const key of Object.keys(stats) as (keyof KernelStats)[]) stats[key] += reply.stats[key];
+        });
+      }
+      const per = Math.ceil(matrix.userCount / n);
+      const mergeRequests: MergeRequest[] = Array.from({ length: n }, (_, t) => ({
+        type: 'merge',
+        from: t * per,
+        to: Math.min(matrix.userCount, (t + 1) * per),
+      }));
+      await dispatch(mergeRequests, () => undefined);
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -9,6 +9,7 @@ import {
   mergePairHeaps as mergePairHeapsSorted,
   type PairHeaps,
 } from './symmetric.ts';
+import { planSymmetric } from './symmetric-plan.ts';
 import { TopK } from './top-k.ts';
 
 /**
@@ -97,6 +98,12 @@ export interface CandidateOptions {
   /** Interval filter (age within each side's range), applied while scanning; symmetric. */
   ranges?: Ranges;
   pruning?: PruningOptions;
+  /**
+   * Symmetric full runs: how many leading columns are read by lookup instead of scanned, with a
+   * heavy-only pass after the scan (symmetric-plan.ts). Default: {@link chooseHeavyColumns}; 0
+   * runs the plain symmetric scan. Every value gives the same pools, bit for bit.
+   */
+  heavyColumns?: number;
 }
 
 /** Work counters of a run (summed over users). */
@@ -357,6 +364,11 @@ export function createCandidateKernel(
   return { pool, stats };
 }
 
+/** The plan's `heavy` override from the candidate options. */
+export function heavyOption(options: CandidateOptions): { heavy?: number } {
+  return options.heavyColumns === undefined ? {} : { heavy: options.heavyColumns };
+}
+
 /** All users `0..n-1`. */
 export function allUsers(n: number): Int32Array {
   const users = new Int32Array(n);
@@ -395,14 +407,17 @@ export function generateCandidates(matrix: ScoringMatrix, options: CandidateOpti
   }
   if (useSymmetric(matrix, options)) {
     const heaps = createPairHeaps(matrix.userCount, options.k);
+    const plan = planSymmetric(matrix, heavyOption(options));
     const kernel = createSymmetricKernel(matrix, {
       ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
       ...(options.eligibility !== undefined && { eligibility: options.eligibility }),
       ...(options.exclude !== undefined && { exclude: options.exclude }),
       ...(options.ranges !== undefined && { ranges: options.ranges }),
+      ...(plan.heavy > 0 && { plan }),
       countShared: true,
     });
     for (let u = 0; u < matrix.userCount; u++) kernel.scan(u, heaps);
+    if (plan.heavy > 0) for (let u = 0; u < matrix.userCount; u++) kernel.heavyOnly(u, heaps, [heaps]);
     const stats = emptyStats();
     stats.users = matrix.userCount;
     stats.postingsScanned = kernel.stats.postingsScanned;

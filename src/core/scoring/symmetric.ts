@@ -1,6 +1,7 @@
 import type { Eligibility } from './eligibility.ts';
-import { assertRanges, prepareExclusions, type Exclusions, type Ranges } from './filters.ts';
+import { assertRanges, inRanges, prepareExclusions, type Exclusions, type Ranges } from './filters.ts';
 import type { ScoringMatrix } from './matrix.ts';
+import type { SymmetricPlan } from './symmetric-plan.ts';
 
 /**
  * Full-run exact top-k computing each unordered pair once (half the multiply-adds of a one-sided
@@ -123,6 +124,8 @@ export interface SymmetricOptions {
   /** Excluded pairs; closed (symmetrised) here unless already closed. */
   exclude?: Exclusions;
   ranges?: Ranges;
+  /** Heavy columns read by lookup, heavy-only pairs by {@link SymmetricKernel.heavyOnly}. */
+  plan?: SymmetricPlan;
 }
 
 /** Work counters. */
@@ -134,6 +137,11 @@ export interface SymmetricStats {
 /** A per-thread scanner writing into one heap set. */
 export interface SymmetricKernel {
   scan(u: number, heaps: PairHeaps): void;
+  /**
+   * With a plan, after every user was scanned: offers u its heavy-only pairs that can still
+   * reach its top k (into `heaps`; `sets` are all heap sets of the run, for the threshold).
+   */
+  heavyOnly(u: number, heaps: PairHeaps, sets: readonly PairHeaps[]): void;
   readonly stats: SymmetricStats;
 }
 
@@ -158,6 +166,78 @@ export function createSymmetricKernel(
   const cnt = new Uint16Array(counting ? U : 0);
   const touched = new Int32Array(U);
   const stats: SymmetricStats = { users: 0, postingsScanned: 0 };
+  const plan = options.plan;
+  const H = plan?.heavy ?? 0;
+  const heavyVal = plan?.heavyVal;
+  const acc2 = new Float64Array(plan && H > 0 ? U : 0);
+  const cnt2 = new Uint16Array(plan && H > 0 ? U : 0);
+
+  /** Whether v's row has a column of u's light part `cols[hStart..rowEnd)` (both ascending). */
+  const sharesLight = (u: number, hStart: number, v: number): boolean => {
+    let i = hStart;
+    const ie = rowPtr[u + 1]!;
+    let j = rowPtr[v]!;
+    const je = rowPtr[v + 1]!;
+    while (i < ie && j < je) {
+      const a = cols[i]!;
+      const b = cols[j]!;
+      if (a === b) return true;
+      if (a < b) i++;
+      else j++;
+    }
+    return false;
+  };
+
+  /**
+   * Offers u the pairs that share only heavy merchants with it (u's heap in `heaps` only), when
+   * any of them can still reach u's top k: `theta` is the largest `worst[u]` over all heap sets
+   * (each a lower bound of u's final k-th score: heaps only improve) and no heavy-only pair
+   * scores more than `heavyBound[u]`. Whole heavy lists, in descending column order (the pair's
+   * only terms, in the order of a full scan); a pair is offered only when it reaches `theta` and,
+   * checked last by a merge of the two rows, shares no light merchant (those came from the scan).
+   */
+  const heavyOnly = (u: number, heaps: PairHeaps, sets: readonly PairHeaps[]): void => {
+    if (plan === undefined || H === 0) return;
+    let theta = -Infinity;
+    for (const h of sets) if (h.worst[u]! > theta) theta = h.worst[u]!;
+    if (!(plan.heavyBound[u]! >= theta) || plan.heavyBound[u] === 0) return;
+    if (exclude) {
+      const { offsets: xo, ids: xi } = exclude;
+      for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
+    }
+    const s0 = rowPtr[u]!;
+    let hStart = s0;
+    while (hStart < rowPtr[u + 1]! && cols[hStart]! < H) hStart++;
+    let nT = 0;
+    const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
+    for (let j = hStart - 1; j >= s0; j--) {
+      const m = cols[j]!;
+      const a = vals[j]!;
+      const end = listPtr[m + 1]!;
+      stats.postingsScanned += end - listPtr[m]!;
+      for (let p = listPtr[m]!; p < end; p++) {
+        const v = listUser[p]!;
+        if (v === u) continue;
+        if (elig && elig.mayPair[gBase + elig.group[v]!] === 0) continue;
+        if (ranges && !inRanges(ranges, u, v)) continue;
+        if (cnt2[v] === 0) touched[nT++] = v;
+        cnt2[v]!++;
+        acc2[v]! += a * listVal[p]!;
+      }
+    }
+    const worst = heaps.worst;
+    for (let i = 0; i < nT; i++) {
+      const v = touched[i]!;
+      const s = acc2[v]!;
+      const c = cnt2[v]!;
+      acc2[v] = 0;
+      cnt2[v] = 0;
+      if (c < minShared || !(s > 0) || s < theta || s < worst[u]!) continue;
+      if (exclude && banned[v] === u) continue;
+      if (sharesLight(u, hStart, v)) continue;
+      offerPair(heaps, u, v, s, counting ? c : 0);
+    }
+  };
 
   const scan = (u: number, heaps: PairHeaps): void => {
     stats.users++;
@@ -167,7 +247,11 @@ export function createSymmetricKernel(
       const { offsets: xo, ids: xi } = exclude;
       for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
     }
-    for (let j = rowPtr[u + 1]! - 1, s0 = rowPtr[u]!; j >= s0; j--) {
+    // u's heavy columns are the first of its row: [s0, hStart)
+    const s0 = rowPtr[u]!;
+    let hStart = s0;
+    if (H > 0) while (hStart < rowPtr[u + 1]! && cols[hStart]! < H) hStart++;
+    for (let j = rowPtr[u + 1]! - 1; j >= hStart; j--) {
       const m = cols[j]!;
       const a = vals[j]!;
       let lo = listPtr[m]!;
@@ -226,24 +310,37 @@ export function createSymmetricKernel(
       }
     }
     const worst = heaps.worst;
+    const hv = heavyVal;
     for (let i = 0; i < nT; i++) {
       const v = touched[i]!;
-      const s = acc[v]!;
+      let s = acc[v]!;
       acc[v] = 0;
       let c = 0;
       if (counting) {
         c = cnt[v]!;
         cnt[v] = 0;
-        if (c < minShared) continue;
       }
+      if (hv !== undefined && hStart > s0) {
+        // heavy terms last, in descending column order: the same float as a full scan
+        const row = v * H;
+        for (let j = hStart - 1; j >= s0; j--) {
+          const x = hv[row + cols[j]!]!;
+          if (x !== 0) {
+            s += vals[j]! * x;
+            c++;
+          }
+        }
+      }
+      if (counting && c < minShared) continue;
       if (!(s > 0)) continue;
       if (exclude && banned[v] === u) continue;
       // u < v: u wins ties in v's heap against larger ids, v loses ties in u's heap to smaller ones
+      if (!counting) c = 0;
       if (s >= worst[v]!) offerPair(heaps, v, u, s, c);
       if (s >= worst[u]!) offerPair(heaps, u, v, s, c);
     }
   };
-  return { scan, stats };
+  return { scan, heavyOnly, stats };
 }
 
 /**

@@ -105,9 +105,10 @@ describe('exact candidate generation equals the naive reference', () => {
     );
   });
 
-  it('symmetric full-run kernel (lists by user)', () => {
+  it('symmetric full-run kernel (lists by user), any number of heavy columns', () => {
     fc.assert(
-      fc.property(caseArb, ({ input, weights, k, minShared, groups, seed }) => {
+      fc.property(caseArb, fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }), (c, heavy) => {
+        const { input, weights, k, minShared, groups, seed } = c;
         const w = weightSet(weights);
         const e = eligibilityFor(input.userCount, groups, seed);
         const naive = naiveTopK(input as NaiveInput, w, k, minShared, e?.naive);
@@ -116,6 +117,7 @@ describe('exact candidate generation equals the naive reference', () => {
           k,
           minSharedMerchants: minShared,
           ...(e && { eligibility: e.core }),
+          ...(heavy !== undefined && { heavyColumns: heavy }),
         });
         expectPoolsMatch(pools, naive, divisorOf(pools, w.normalization));
       }),

@@ -116,11 +116,11 @@ function check(
 describe('exclusions and ranges during generation equal the naive reference', () => {
   it('inline: one-sided (every pruning variant, full and shard) and symmetric kernels', () => {
     fc.assert(
-      fc.property(caseArb, fc.integer({ min: 0, max: PRUNINGS.length - 1 }), (c, pi) => {
+      fc.property(caseArb, fc.integer({ min: 0, max: PRUNINGS.length - 1 }), fc.nat(8), (c, pi, heavy) => {
         const { input, filters, normalization, k, minShared, pick } = c;
         const w = weights(normalization);
         const opts = { k, minSharedMerchants: minShared, ...coreFilters(filters) };
-        const sym = generateCandidates(matrixOf(input, w, 'user'), opts);
+        const sym = generateCandidates(matrixOf(input, w, 'user'), { ...opts, heavyColumns: heavy });
         expect(useSymmetric(matrixOf(input, w, 'user'), opts)).toBe(true);
         const divisor = divisorOf(sym, w.normalization);
         check(sym, input, w, k, minShared, filters, divisor);
@@ -138,7 +138,7 @@ describe('exclusions and ranges during generation equal the naive reference', ()
 
   it('together with a group filter', () => {
     fc.assert(
-      fc.property(caseArb, fc.integer({ min: 1, max: 3 }), (c, groups) => {
+      fc.property(caseArb, fc.integer({ min: 1, max: 3 }), fc.nat(8), (c, groups, heavy) => {
         const { input, filters, normalization, k, minShared, pick } = c;
         const w = weights(normalization);
         const group = Array.from({ length: input.userCount }, (_, u) => (u + pick) % groups);
@@ -154,7 +154,7 @@ describe('exclusions and ranges during generation equal the naive reference', ()
         };
         const naive = naiveTopK(input, w, k, minShared, { group, groupCount: groups, mayPair }, filters);
         const opts = { k, minSharedMerchants: minShared, eligibility, ...coreFilters(filters) };
-        const sym = generateCandidates(matrixOf(input, w, 'user'), opts);
+        const sym = generateCandidates(matrixOf(input, w, 'user'), { ...opts, heavyColumns: heavy });
         const divisor = divisorOf(sym, w.normalization);
         expectPoolsMatch(sym, naive, divisor);
         const users = Int32Array.from({ length: input.userCount }, (_, i) => i);
@@ -166,11 +166,11 @@ describe('exclusions and ranges during generation equal the naive reference', ()
 
   it('2 worker threads: full (symmetric) and shard (one-sided, pruning on and off)', async () => {
     await fc.assert(
-      fc.asyncProperty(caseArb, fc.boolean(), async (c, cut) => {
+      fc.asyncProperty(caseArb, fc.boolean(), fc.nat(8), async (c, cut, heavy) => {
         const { input, filters, normalization, k, minShared, pick } = c;
         const w = weights(normalization);
         const opts = { k, minSharedMerchants: minShared, threads: 2, chunkSize: 3, ...coreFilters(filters) };
-        const full = await computeCandidates(matrixOf(input, w, 'user'), opts);
+        const full = await computeCandidates(matrixOf(input, w, 'user'), { ...opts, heavyColumns: heavy });
         const divisor = divisorOf(full, w.normalization);
         check(full, input, w, k, minShared, filters, divisor);
         const shard = await computeCandidates(matrixOf(input, w, 'value'), {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateCandidates, type CandidatePools } from '../../../src/core/scoring/candidates.ts';
 import { WeightSetSchema } from '../../../src/core/scoring/weight-set.ts';
+import { chooseHeavyColumns } from '../../../src/core/scoring/symmetric-plan.ts';
 import { computeCandidates } from '../../../src/scoring/parallel.ts';
 import { matrixOf } from './helpers.ts';
 import type { NaiveInput } from './naive-reference.ts';
@@ -36,6 +37,21 @@ describe('worker-thread runner', () => {
     const one = generateCandidates(m, { k: 20 });
     const two = await computeCandidates(m, { k: 20, threads: 2, chunkSize: 64 });
     same(two, one);
+  });
+
+  it('heavy columns by lookup: the same pools, bit for bit, as the plain scan, on 1 and 2 threads', async () => {
+    const skewed = population(400, 11);
+    for (const minSharedMerchants of [1, 2]) {
+      const m = matrixOf(skewed, w, 'user');
+      // every column holds ≥ 2 % of the users: the default plan reads the first 32 by lookup
+      expect(chooseHeavyColumns(m)).toBe(32);
+      const plain = generateCandidates(m, { k: 15, minSharedMerchants, heavyColumns: 0 });
+      for (const heavyColumns of [undefined, 1, 5, 60]) {
+        const opts = { k: 15, minSharedMerchants, ...(heavyColumns !== undefined && { heavyColumns }) };
+        same(generateCandidates(m, opts), plain);
+        same(await computeCandidates(m, { ...opts, threads: 2, chunkSize: 37 }), plain);
+      }
+    }
   });
 
   it('pruned run on 2 threads equals one thread, and a shard equals its slice', async () => {
