@@ -61,6 +61,8 @@ export function drawChart(name, { title, data, series, scales = {}, axes, xTime 
       })),
     ],
     ...((axes ?? xTime) && { axes: axes ?? [DATE_AXIS, { size: 56 }] }),
+    // Room on the right for the last date label, centred on the last day.
+    ...(xTime && { padding: [12, 36, 0, 0] }),
     hooks: {
       draw: [
         () => {

@@ -146,7 +146,8 @@ function showReport({ evaluated, baseline }) {
   );
   table.hidden = false;
   const series = (label) => [
-    { label: `${label}: evaluated`, stroke: COLORS.evaluated },
+    // Wider, and drawn first: where the two sets agree the evaluated one still shows under the active one.
+    { label: `${label}: evaluated`, stroke: COLORS.evaluated, width: 4 },
     ...(baseline ? [{ label: `${label}: active`, stroke: COLORS.baseline }] : []),
   ];
 
