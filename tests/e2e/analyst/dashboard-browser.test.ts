@@ -28,6 +28,8 @@ let page: Page;
 let origin: string;
 const analystToken = userToken('ana-dash', 'analyst', { now: new Date(NOW) });
 const pageErrors: string[] = [];
+/** How long the page may take to settle after a click (CI runs test files in parallel on 2 cores). */
+const SETTLE = { timeout: 15_000, interval: 100 };
 
 /** The API's answer, as the test (not the page) reads it. */
 async function api<T>(url: string): Promise<T> {
@@ -118,13 +120,13 @@ describe('the analyst dashboard in headless Chromium', () => {
     await page.fill('#token', userToken('someone', 'user', { now: new Date(NOW) }));
     await page.click('#sign-in button[type=submit]');
     const alert = page.locator('#auth-error');
-    await expect.poll(() => alert.getAttribute('data-status')).toBe('403');
+    await expect.poll(() => alert.getAttribute('data-status'), SETTLE).toBe('403');
     expect(await alert.textContent()).toContain('needs the role analyst or admin');
     expect(await page.locator('#dashboard').isHidden()).toBe(true);
 
     await page.fill('#token', 'not-a-token');
     await page.click('#sign-in button[type=submit]');
-    await expect.poll(() => alert.getAttribute('data-status')).toBe('401');
+    await expect.poll(() => alert.getAttribute('data-status'), SETTLE).toBe('401');
 
     await page.fill('#token', analystToken);
     await page.click('#sign-in button[type=submit]');
@@ -192,7 +194,7 @@ describe('the analyst dashboard in headless Chromium', () => {
     const first = days[0]!;
     await page.selectOption('#metrics-day', first.date);
     await expect
-      .poll(async () => (await chart('metrics-deciles')).values)
+      .poll(async () => (await chart('metrics-deciles')).values, SETTLE)
       .toEqual([first.byScoreDecile.map((b) => b.likeRate), first.byScoreDecile.map((b) => b.mutualRate)]);
   });
 
@@ -215,7 +217,9 @@ describe('the analyst dashboard in headless Chromium', () => {
     );
     await page.fill('#create-note', 'co-presence weighs more');
     await page.click('#create-weight-set button[type=submit]');
-    await expect.poll(() => page.locator('#weight-set-message').textContent()).toMatch(/^Created version 2/);
+    await expect
+      .poll(() => page.locator('#weight-set-message').textContent(), SETTLE)
+      .toMatch(/^Created version 2/);
     expect(await page.locator('#create-errors li').count()).toBe(0);
 
     type Set = { id: string; version: number; active: boolean };
@@ -228,7 +232,7 @@ describe('the analyst dashboard in headless Chromium', () => {
     // Its diff to the parent (the active set) is shown, as the API computes it.
     const { diff } = await api<{ diff: { path: string }[] }>(`/v1/analyst/weight-sets/${createdId}`);
     const diffRows = page.locator(`table[data-diff-of="${createdId}"] tbody tr`);
-    await expect.poll(() => diffRows.count()).toBe(diff.length);
+    await expect.poll(() => diffRows.count(), SETTLE).toBe(diff.length);
     expect(await diffRows.locator('td:first-child').allTextContents()).toEqual(diff.map((d) => d.path));
     expect(diff.map((d) => d.path)).toEqual(['blend.coPresence', 'blend.overlap']);
   });
@@ -289,7 +293,7 @@ describe('the analyst dashboard in headless Chromium', () => {
       expect(await page.locator('#evaluation-summary tbody tr').count()).toBeGreaterThan(5);
       // It is listed among the earlier evaluations, to reopen.
       await expect
-        .poll(() => page.locator(`#evaluation-history option[value="${evaluationId ?? ''}"]`).count())
+        .poll(() => page.locator(`#evaluation-history option[value="${evaluationId ?? ''}"]`).count(), SETTLE)
         .toBe(1);
     },
   );
