@@ -133,11 +133,6 @@ const MATCH_COLUMNS = sql`
  * compiled by Kysely; only its execution goes through the pool.
  */
 export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.Pool, 'query'>) {
-  const currentConsent = (purpose: 'transactions' | 'matching') => sql<boolean>`coalesce((
-      SELECT ce.action = 'grant' FROM consent_events ce
-      WHERE ce.user_id = u.id AND ce.purpose = ${purpose}
-      ORDER BY ce.id DESC LIMIT 1), false)`;
-
   return {
     async viewer(externalId: string): Promise<Viewer | undefined> {
       const row = await db
@@ -147,8 +142,9 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
           'u.id',
           sql<boolean>`u.suspended_at IS NOT NULL`.as('suspended'),
           'p.timezone',
-          currentConsent('transactions').as('transactions_consent'),
-          currentConsent('matching').as('matching_consent'),
+          // kept from the consent ledger by its trigger (migration 0400_consent_state)
+          'u.transactions_consent',
+          'u.matching_consent',
         ])
         .where('u.external_id', '=', externalId)
         .executeTakeFirst();
@@ -173,8 +169,7 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
       const query = sql<ViewerColumns & MatchRow>`
         WITH v AS (
           SELECT u.id, u.suspended_at IS NOT NULL AS suspended, p.timezone,
-            ${currentConsent('transactions')} AS transactions_consent,
-            ${currentConsent('matching')} AS matching_consent,
+            u.transactions_consent, u.matching_consent,
             (${now}::timestamptz AT TIME ZONE p.timezone)::date AS today
           FROM users u LEFT JOIN profiles p ON p.user_id = u.id
           WHERE u.external_id = ${externalId}
@@ -199,7 +194,7 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
           : await (async () => {
               const compiled = query.compile(db);
               const result = await prepared.query<ViewerColumns & MatchRow>({
-                name: 'kindred.match.today.v1',
+                name: 'kindred.match.today.v2',
                 text: compiled.sql,
                 values: [...compiled.parameters],
               });
