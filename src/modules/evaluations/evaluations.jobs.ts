@@ -74,7 +74,8 @@ export async function processEvaluation(
   const sets: SetToScore[] = [
     { id: row.weightSetId, weights: await weightsOf(ctx, row.weightSetId), full: true },
   ];
-  if (row.baselineWeightSetId !== null) {
+  // A baseline equal to the evaluated set is scored once and reported twice.
+  if (row.baselineWeightSetId !== null && row.baselineWeightSetId !== row.weightSetId) {
     sets.push({
       id: row.baselineWeightSetId,
       weights: await weightsOf(ctx, row.baselineWeightSetId),
