@@ -1,6 +1,7 @@
 /**
  * `npm run worker`: a worker for every pipeline queue (concurrency WORKER_CONCURRENCY), the
- * nightly job scheduler, and the reconciler. Start it any number of times on any machines.
+ * nightly job scheduler, and the reconciler; and the worker of the `evaluate` queue (one weight-set
+ * evaluation at a time, docs/evaluations.md). Start it any number of times on any machines.
  * SIGTERM/SIGINT: stop taking jobs, let the active ones finish (or give them back after 30 s).
  */
 import { loadConfig } from '../src/config.ts';
