@@ -5,12 +5,14 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
+import { bulkLoadTransactions } from './bulk-transactions.ts';
 import { copyInLines, inTransaction } from './copy.ts';
 
 /**
  * Bulk-loads a population written by `npm run gen` (merchants.csv, profiles.jsonl,
  * transactions.csv) straight into Postgres with COPY, for tests and benchmarks of the pipeline:
- * users `u<id>`, merchants `m<id>`, both consents granted, transactions under one service client.
+ * users `u<id>`, merchants `m<id>`, both consents granted, transactions under one service client
+ * (with their ids registered in `transaction_ids`, as ingest does; see bulk-transactions.ts).
  * Not an ingestion path: the API's ingest endpoints are the only way real data comes in.
  */
 
@@ -34,7 +36,8 @@ const tsv = (v: string | number | boolean): string => String(v).replace(/[\t\n\\
 export type LoadCounts = { users: number; merchants: number; transactions: number };
 
 export async function loadPopulation(pool: pg.Pool, dir: string): Promise<LoadCounts> {
-  return inTransaction(pool, async (client) => {
+  // Users, merchants and consents in one transaction; then the transactions by the bulk path.
+  const small = await inTransaction(pool, async (client) => {
     const clientRow = await client.query<{ id: string }>(
       `INSERT INTO api_clients (name, key_hash, key_prefix, scopes) VALUES ('synthetic-population', $1, 'synth', '{ingest}')
        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
@@ -98,20 +101,20 @@ export async function loadPopulation(pool: pg.Pool, dir: string): Promise<LoadCo
        CROSS JOIN (VALUES ('transactions'), ('matching')) AS p(purpose)`,
     );
 
-    await client.query(`CREATE TEMP TABLE stage_tx (transaction_id text, user_id text, merchant_id text,
-                        amount_cents bigint, currency text, occurred_at timestamptz) ON COMMIT DROP`);
-    await pipeline(
-      createReadStream(join(dir, 'transactions.csv')),
-      client.query(copyFrom('COPY stage_tx FROM STDIN WITH (FORMAT csv, HEADER true)')),
+    const users = await client.query<{ id: string; external_id: string }>(
+      `SELECT u.id, u.external_id FROM users u JOIN stage_profiles s ON u.external_id = 'u' || s.user_id`,
     );
-    const tx = await client.query(
-      `INSERT INTO transactions (user_id, client_id, transaction_id, merchant_id, amount_cents, currency, occurred_at)
-       SELECT u.id, $1, s.transaction_id, m.id, s.amount_cents, s.currency, s.occurred_at
-       FROM stage_tx s
-       JOIN users u ON u.external_id = 'u' || s.user_id
-       JOIN merchants m ON m.external_id = 'm' || s.merchant_id`,
-      [clientId],
+    const merchantRows = await client.query<{ id: string; external_id: string }>(
+      `SELECT m.id, m.external_id FROM merchants m JOIN stage_merchants s ON m.external_id = 'm' || s.merchant_id`,
     );
-    return { users: profiles.length, merchants: merchants.rowCount ?? 0, transactions: tx.rowCount ?? 0 };
+    return {
+      clientId,
+      users: profiles.length,
+      merchants: merchants.rowCount ?? 0,
+      userIds: new Map(users.rows.map((r) => [Number(r.external_id.slice(1)), r.id])),
+      merchantIds: new Map(merchantRows.rows.map((r) => [Number(r.external_id.slice(1)), r.id])),
+    };
   });
+  const transactions = await bulkLoadTransactions(pool, join(dir, 'transactions.csv'), small);
+  return { users: small.users, merchants: small.merchants, transactions };
 }
