@@ -34,6 +34,8 @@ const Args = z.object({
   shards: z.coerce.number().int().min(1).default(8),
   processes: z.string().default('1,2'),
   'no-record': z.boolean().default(false),
+  /** Skips the reference run (for profiling the pipeline alone; the figures are not recorded). */
+  'no-reference': z.boolean().default(false),
 });
 const args = Args.parse(
   parseArgs({
@@ -43,6 +45,7 @@ const args = Args.parse(
       shards: { type: 'string' },
       processes: { type: 'string' },
       'no-record': { type: 'boolean' },
+      'no-reference': { type: 'boolean' },
     },
     strict: true,
   }).values,
@@ -91,25 +94,28 @@ const loadText = (): string =>
 const loadAtStart = loadText();
 
 // 2. the reference: score:file on the same data
-t = performance.now();
-const ref = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    'scripts/score-file.ts',
-    '--input',
-    join(dir, 'agg.tsv'),
-    '--out',
-    join(dir, 'top.tsv'),
-    '--threads',
-    '2',
-  ],
-  { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
-);
-const scoreFileSeconds = (performance.now() - t) / 1000;
-if (ref.status !== 0) throw new Error(`score:file failed: ${ref.stderr.toString()}`);
-say(`score:file: ${scoreFileSeconds.toFixed(1)} s`);
+let scoreFileSeconds = Number.NaN;
+if (!args['no-reference']) {
+  t = performance.now();
+  const ref = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/score-file.ts',
+      '--input',
+      join(dir, 'agg.tsv'),
+      '--out',
+      join(dir, 'top.tsv'),
+      '--threads',
+      '2',
+    ],
+    { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  scoreFileSeconds = (performance.now() - t) / 1000;
+  if (ref.status !== 0) throw new Error(`score:file failed: ${ref.stderr.toString()}`);
+  say(`score:file: ${scoreFileSeconds.toFixed(1)} s`);
+}
 
 // 3. the pipeline with N worker processes
 function peakRssMb(pid: number | undefined): number {
@@ -216,6 +222,7 @@ const lines = [
     : []),
   '',
 ];
-if (!args['no-record']) appendFileSync(join(REPO, 'bench', 'RESULTS.md'), lines.join('\n'));
+if (!args['no-record'] && !args['no-reference'])
+  appendFileSync(join(REPO, 'bench', 'RESULTS.md'), lines.join('\n'));
 say(lines.join('\n'));
 process.exit(0);
