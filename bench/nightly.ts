@@ -135,6 +135,8 @@ type Result = {
   peakRssMb: number[];
 };
 const results: Result[] = [];
+// Extra node flags for the worker processes, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const workerNodeArgs = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 for (const n of processCounts) {
   await sql`DELETE FROM matches`.execute(db);
   await sql`DELETE FROM scoring_runs`.execute(db);
@@ -146,7 +148,7 @@ for (const n of processCounts) {
   });
   const queues = createPipelineQueues(config, log, 'worker');
   const workers: ChildProcess[] = Array.from({ length: n }, () =>
-    spawn(process.execPath, ['--import', 'tsx', 'workers/worker.ts'], {
+    spawn(process.execPath, [...workerNodeArgs, '--import', 'tsx', 'workers/worker.ts'], {
       cwd: REPO,
       env: {
         ...process.env,
