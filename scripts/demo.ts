@@ -6,8 +6,10 @@
  * creates and migrates the database, generates a synthetic population (a few thousand users in the
  * generator's cities), loads it through the public API exactly as the payment platform and the
  * users' apps would, runs today's nightly pipeline through real BullMQ workers, prints today's
- * masked cards for three users, plays a mutual like between one pair, and keeps serving the API.
- * Running it again reuses the loaded data (ingest is idempotent) and today's published run.
+ * masked cards for three users, plays a mutual like between one pair, then, as an analyst, evaluates
+ * a variant of the active weight set against it on the `evaluate` queue (without activating it),
+ * and keeps serving the API. Running it again reuses the loaded data (ingest is idempotent),
+ * today's published run and the variant weight set.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,7 +27,9 @@ import { createApiClientRepository } from '../src/modules/api-clients/api-client
 import { signJwt } from '../src/plugins/jwt.ts';
 import { addDays, businessDate } from '../src/queue/schedule.ts';
 import { generate } from '../src/synth/generate.ts';
+import { playAnalystTour } from '../src/modules/evaluations/demo-evaluation.ts';
 import { playDemoTour } from '../src/modules/match/demo-tour.ts';
+import { createPipelineRuntime } from '../src/modules/pipeline/runtime.ts';
 
 const Args = z.object({
   users: z.coerce.number().int().min(50).max(200_000).default(3000),
@@ -52,7 +56,7 @@ const say = (line: string): void => {
 };
 const config = loadConfig();
 
-say('1/6 database');
+say('1/7 database');
 if (await ensureDatabase(config.DATABASE_URL))
   say(`    created ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
 await migrateToLatest(config.DATABASE_URL);
@@ -63,7 +67,7 @@ const today = businessDate(deps.clock.now(), config.MATCH_TIMEZONE);
 // The window of today's run is the days before today: the population's last day is yesterday.
 const dataDir = join('data', `demo-${String(args.users)}-${String(args.seed)}-${today}`);
 say(
-  `2/6 synthetic population: ${String(args.users)} users, seed ${String(args.seed)}, window ending ${addDays(today, -1)}`,
+  `2/7 synthetic population: ${String(args.users)} users, seed ${String(args.seed)}, window ending ${addDays(today, -1)}`,
 );
 if (!existsSync(join(dataDir, 'meta.json'))) {
   const { meta } = generate({
@@ -82,13 +86,16 @@ if (!existsSync(join(dataDir, 'meta.json'))) {
 const app = await buildApp(deps);
 await app.listen({ host: config.HOST, port: config.PORT });
 const baseUrl = `http://${config.HOST}:${String(config.PORT)}`;
+// Runs the evaluation worker of step 6: the nightly's workers live in its own process, which exits.
+const evaluations = createPipelineRuntime(deps);
 const shutdown = async (): Promise<void> => {
   await app.close();
+  await evaluations.close();
   await closeDeps(deps);
 };
 const grace = closeWithGrace({ delay: 10_000 }, shutdown);
 
-say(`3/6 loading through the API at ${baseUrl}`);
+say(`3/7 loading through the API at ${baseUrl}`);
 const clients = createApiClientRepository(deps.db);
 const issued =
   (await clients.rotateKey('demo-platform')) ??
@@ -123,7 +130,7 @@ say(
     `duplicate ${String(loaded.transactionsDuplicate)}, rejected ${String(loaded.transactionsRejected)}`,
 );
 
-say(`4/6 nightly pipeline for ${today} through BullMQ workers`);
+say(`4/7 nightly pipeline for ${today} through BullMQ workers`);
 const nightly = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/nightly.ts', '--date', today], {
   stdio: 'inherit',
   env: process.env,
@@ -135,7 +142,7 @@ if (nightly.status !== 0) {
   process.exit(1);
 }
 
-say("5/6 today's masked cards");
+say("5/7 today's masked cards");
 // The operator's console picks the day's best pair and one more matched user; the cards printed
 // are exactly what those users receive from the API.
 const featured = await deps.db
@@ -156,7 +163,29 @@ if (first !== undefined && second !== undefined && third !== undefined) {
   say('    fewer than three users were paired today');
 }
 
-say('6/6 the API is serving');
+say("6/7 the analyst's loop: a weight set evaluated against the active one");
+evaluations.startWorkers({ queues: ['evaluate'] });
+const evaluationBar = process.stdout.isTTY
+  ? new cliProgress.SingleBar({ format: '    evaluation [{bar}] {value} %' })
+  : undefined;
+evaluationBar?.start(100, 0);
+try {
+  await playAnalystTour(app, config, {
+    baseUrl,
+    print: (line) => say(`    ${line}`),
+    ...(evaluationBar !== undefined && {
+      onProgress: (percent: number, done: boolean) => {
+        evaluationBar.update(percent);
+        if (done) evaluationBar.stop();
+      },
+    }),
+  });
+} catch (error) {
+  evaluationBar?.stop();
+  say(`    the evaluation could not be played: ${(error as Error).message}`);
+}
+
+say('7/7 the API is serving');
 const analyst = tokenFor('demo-analyst', 'analyst');
 say(`    docs:        ${baseUrl}/docs`);
 say(`    as a user:   curl -s ${baseUrl}/v1/me/match -H "authorization: Bearer ${tokenFor(demoUserId(1))}"`);
