@@ -4,7 +4,7 @@
  *   npm run score:file -- --input agg.tsv --out top.tsv [--top-k 50] [--weights w.json]
  *     [--max-merchant-share X] [--recency-half-life H] [--normalization cosine|sqrt|none]
  *     [--window-days W] [--idf-exponent E] [--visit-transform log1p|binary|linear]
- *     [--min-shared-merchants S] [--threads T]
+ *     [--min-shared-merchants S] [--threads T] [--heavy-columns H]
  *
  * Flags override the weight set's fields. Output: `user_id candidate_id score rank`, overlap only
  * (sqrt and none scaled by the run's largest pair), rank 1 = best, ties by the smaller candidate
@@ -17,13 +17,15 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { z } from 'zod';
 import { buildScoringMatrix } from '../src/core/scoring/matrix.ts';
+import { chooseHeavyColumns } from '../src/core/scoring/symmetric-plan.ts';
 import { WeightSetSchema, type WeightSet } from '../src/core/scoring/weight-set.ts';
 import { computeCandidates } from '../src/scoring/parallel.ts';
 import { readAggregateTsv, toDense, TsvFormatError, writeTopTsv } from '../src/scoring/tsv.ts';
 
 const USAGE = `usage: npm run score:file -- --input agg.tsv --out top.tsv [--top-k 50] [--weights w.json]
   [--max-merchant-share X] [--recency-half-life H] [--normalization cosine|sqrt|none] [--window-days W]
-  [--idf-exponent E] [--visit-transform log1p|binary|linear] [--min-shared-merchants S] [--threads T]`;
+  [--idf-exponent E] [--visit-transform log1p|binary|linear] [--min-shared-merchants S] [--threads T]
+  [--heavy-columns H]   leading merchant columns read by lookup (default: automatic; 0 = plain scan)`;
 
 function usage(message: string): never {
   process.stderr.write(`score:file: ${message}\n${USAGE}\n`);
@@ -46,6 +48,7 @@ function parse() {
         'visit-transform': { type: 'string' },
         'min-shared-merchants': { type: 'string' },
         threads: { type: 'string' },
+        'heavy-columns': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -115,6 +118,9 @@ const weights: WeightSet = result.data;
 const minShared = values['min-shared-merchants'] !== undefined ? weights.minSharedMerchants : 1;
 const threads = num('threads', values.threads) ?? availableParallelism();
 if (!Number.isInteger(threads) || threads < 0) usage('--threads must be a non-negative integer');
+const heavyColumns = num('heavy-columns', values['heavy-columns']);
+if (heavyColumns !== undefined && !(Number.isInteger(heavyColumns) && heavyColumns >= 0))
+  usage('--heavy-columns must be a non-negative integer');
 
 const tty = process.stderr.isTTY;
 function bar(label: string) {
@@ -158,6 +164,7 @@ try {
     k: weights.topK,
     minSharedMerchants: minShared,
     threads,
+    ...(heavyColumns !== undefined && { heavyColumns }),
     onProgress: (done) => scoreBar?.update(done),
   });
   scoreBar?.stop();
@@ -176,6 +183,7 @@ try {
     nonzeros: matrix.cols.length,
     outputRows: rows,
     threads,
+    heavyColumns: heavyColumns ?? chooseHeavyColumns(matrix),
     seconds: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
     totalSeconds: Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 1000) / 1000,
     postingsScannedShare: s.postingsTotal ? Math.round((s.postingsScanned / s.postingsTotal) * 1e4) / 1e4 : 0,
