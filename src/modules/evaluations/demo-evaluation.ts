@@ -102,6 +102,9 @@ export function reportTable(report: EvaluationReport): string[] {
   } else {
     rows.push(row('outcomes AUC', outcomeCell));
   }
+  if (evaluated.outcomes.shownMatches > 0 && [baseline, evaluated].some((set) => set.outcomes.auc === null)) {
+    rows.push('  (AUC n/a: it needs mutual and other decided matches among at least K_ANON users)');
+  }
   rows.push(
     row('lowest-score bucket', (set) => edgeBucket(set.scoreHistogram, 'bottom')),
     row('highest-score bucket', (set) => edgeBucket(set.scoreHistogram, 'top')),

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../src/clock.ts';
-import { playAnalystTour, type AnalystTourResult } from '../../../src/modules/evaluations/demo-evaluation.ts';
+import {
+  playAnalystTour,
+  reportTable,
+  type AnalystTourResult,
+} from '../../../src/modules/evaluations/demo-evaluation.ts';
 import type { EvaluationReport, SetReport } from '../../../src/modules/evaluations/evaluations.schemas.ts';
 import { loadPopulation } from '../../../src/modules/pipeline/population-loader.ts';
 import { createPipelineRuntime, type PipelineRuntime } from '../../../src/modules/pipeline/runtime.ts';
@@ -185,5 +189,15 @@ describe('playAnalystTour', () => {
     });
     const { weightSets } = await api<{ weightSets: Array<{ id: string }> }>('/v1/analyst/weight-sets');
     expect(weightSets).toHaveLength(2);
+
+    // an AUC the API withholds (too few users, or one class only) is shown as such, with its reason
+    const withheld = reportTable({
+      ...report,
+      evaluated: { ...report.evaluated, outcomes: { ...report.evaluated.outcomes, auc: null } },
+    });
+    const [, evaluatedAuc] = cells(withheld, 'outcomes AUC');
+    expect(evaluatedAuc).toBe(`n/a (${String(report.evaluated.outcomes.shownMatches)} shown)`);
+    expect(withheld.join('\n')).toContain('AUC n/a: it needs mutual and other decided matches');
+    expect(lines.join('\n')).not.toContain('AUC n/a');
   }, 120_000);
 });
