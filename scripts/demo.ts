@@ -165,17 +165,18 @@ if (first !== undefined && second !== undefined && third !== undefined) {
 
 say("6/7 the analyst's loop: a weight set evaluated against the active one");
 evaluations.startWorkers({ queues: ['evaluate'] });
+// On a TTY a bar, started at the first progress (after the tour's opening lines); else plain lines.
 const evaluationBar = process.stdout.isTTY
   ? new cliProgress.SingleBar({ format: '    evaluation [{bar}] {value} %' })
   : undefined;
-evaluationBar?.start(100, 0);
 try {
   await playAnalystTour(app, config, {
     baseUrl,
     print: (line) => say(`    ${line}`),
     ...(evaluationBar !== undefined && {
       onProgress: (percent: number, done: boolean) => {
-        evaluationBar.update(percent);
+        if (evaluationBar.isActive) evaluationBar.update(percent);
+        else evaluationBar.start(100, percent);
         if (done) evaluationBar.stop();
       },
     }),
