@@ -85,12 +85,8 @@ export function parseWordArray(text: string): string[] {
 
 /** Formats numbers as a Postgres array literal for COPY's text format. */
 export function formatArray(values: ArrayLike<number | string>): string {
-  let s = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) s += ',';
-    s += String(values[i]);
-  }
-  return `${s}}`;
+  // The engine's join converts and concatenates natively: several times faster than `+=` per value.
+  return `{${Array.prototype.join.call(values, ',')}}`;
 }
 
 /** Runs `work` inside BEGIN/COMMIT on one pool client (ROLLBACK on error). */

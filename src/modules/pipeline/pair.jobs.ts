@@ -5,7 +5,7 @@ import { addDays } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
 import { scaleOverlap } from '../../core/scoring/candidates.ts';
-import { rerankPool, type RankedPair } from '../../core/scoring/rerank.ts';
+import { rerankPool } from '../../core/scoring/rerank.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import type { CandidateRow, PairRow } from './pipeline.repository.ts';
 
@@ -20,8 +20,21 @@ export function runMaxOverlap(stages: Record<string, unknown>): number {
   return max;
 }
 
-/** A user's final pool: snapshot indices and components, best first. */
-type Pool = { ids: Int32Array; ranked: RankedPair[]; rawOverlap: Float64Array };
+/**
+ * A user's final pool, best first, as typed arrays (a run holds `topK` entries for each of its
+ * users: objects per entry would cost millions of allocations).
+ */
+type Pool = {
+  ids: Int32Array;
+  /** The full score, unrounded: the pairing core's input. */
+  score: Float64Array;
+  overlap: Float64Array;
+  coPresence: Float64Array;
+  spendLevel: Float64Array;
+  shared: Int16Array;
+  /** The raw overlap as the shard stored it (before the run's scale). */
+  rawOverlap: Float64Array;
+};
 
 /**
  * The final pools: each stored row re-ranked by the core's `rerankPool` with `overlap` scaled by
@@ -32,7 +45,7 @@ function finalPool(
   row: CandidateRow,
   u: number,
   index: ReadonlyMap<string, number>,
-  snapshot: ReadonlyArray<{ avgTicket: number }>,
+  avgTicket: Float64Array,
   weights: WeightSet,
   runMax: number,
 ): Pool {
@@ -48,17 +61,47 @@ function finalPool(
       shared: Int32Array.from(keep, (j) => row.shared[j]!),
       // Stored as c/3 (float32): the count is recovered exactly.
       coPresenceCount: Int32Array.from(keep, (j) => Math.round(3 * row.coPresence[j]!)),
-      avgTicketUser: snapshot[u]!.avgTicket,
-      avgTicketCandidate: Float64Array.from(candidates, (c) => snapshot[c]!.avgTicket),
+      avgTicketUser: avgTicket[u]!,
+      avgTicketCandidate: Float64Array.from(candidates, (c) => avgTicket[c]!),
     },
     weights,
   );
-  const raw = new Map<number, number>();
-  keep.forEach((j, p) => raw.set(candidates[p]!, row.overlap[j]!));
+  // Position in the stored row of each kept candidate (candidates are distinct within a pool).
+  const rawOf = new Map<number, number>();
+  keep.forEach((j, p) => rawOf.set(candidates[p]!, row.overlap[j]!));
+  const n = ranked.length;
+  const pool: Pool = {
+    ids: new Int32Array(n),
+    score: new Float64Array(n),
+    overlap: new Float64Array(n),
+    coPresence: new Float64Array(n),
+    spendLevel: new Float64Array(n),
+    shared: new Int16Array(n),
+    rawOverlap: new Float64Array(n),
+  };
+  ranked.forEach((r, i) => {
+    pool.ids[i] = r.candidate;
+    pool.score[i] = r.score;
+    pool.overlap[i] = r.overlap;
+    pool.coPresence[i] = r.coPresence;
+    pool.spendLevel[i] = r.spendLevel;
+    pool.shared[i] = r.sharedMerchantCount;
+    pool.rawOverlap[i] = rawOf.get(r.candidate)!;
+  });
+  return pool;
+}
+
+/** The stored row of a final pool (scores and components as float32, as the table keeps them). */
+function poolRow(userId: string, pool: Pool, userIds: readonly string[]): CandidateRow {
   return {
-    ids: Int32Array.from(ranked, (r) => r.candidate),
-    ranked,
-    rawOverlap: Float64Array.from(ranked, (r) => raw.get(r.candidate)!),
+    userId,
+    candidateIds: Array.from(pool.ids, (c) => userIds[c]!),
+    scores: Float32Array.from(pool.score),
+    // Raw, as the shards store it: a retried pair stage scales it again by the same run scale.
+    overlap: pool.rawOverlap,
+    coPresence: Float32Array.from(pool.coPresence),
+    spendLevel: Float32Array.from(pool.spendLevel),
+    shared: pool.shared,
   };
 }
 
@@ -81,28 +124,19 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const weights = weightsOf(run);
   const snapshot = await ctx.pipeline.runUsers(run.id);
   const index = new Map<string, number>(snapshot.map((u, i) => [u.userId, i]));
+  const userIds = snapshot.map((u) => u.userId);
+  const avgTicket = Float64Array.from(snapshot, (u) => u.avgTicket);
   const pools: Array<Pool | undefined> = new Array<Pool | undefined>(snapshot.length);
   const runMax = weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages);
-  const finalRows: CandidateRow[] = [];
   await ctx.pipeline.loadCandidates(run.id, (row) => {
     const u = index.get(row.userId);
     if (u === undefined) return;
-    const pool = finalPool(row, u, index, snapshot, weights, runMax);
-    pools[u] = pool;
-    if (pool.ranked.length === 0) return;
-    finalRows.push({
-      userId: row.userId,
-      candidateIds: pool.ranked.map((r) => snapshot[r.candidate]!.userId),
-      scores: pool.ranked.map((r) => Math.fround(r.score)),
-      // Raw, as the shards store it: a retried pair stage scales it again by the same run scale.
-      overlap: pool.rawOverlap,
-      coPresence: pool.ranked.map((r) => Math.fround(r.coPresence)),
-      spendLevel: pool.ranked.map((r) => Math.fround(r.spendLevel)),
-      shared: pool.ranked.map((r) => r.sharedMerchantCount),
-    });
+    pools[u] = finalPool(row, u, index, avgTicket, weights, runMax);
   });
+  const loadSeconds = seconds(started);
   await job.updateProgress(30);
 
+  const pairingStarted = performance.now();
   const empty = { indices: new Int32Array(0), scores: new Float64Array(0), sharedCounts: new Int16Array(0) };
   const users: PairingUser[] = snapshot.map((s, i) => {
     const pool = pools[i];
@@ -120,13 +154,7 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
       consentTransactions: s.consentTransactions,
       consentMatching: s.consentMatching,
       candidates:
-        pool === undefined
-          ? empty
-          : {
-              indices: pool.ids,
-              scores: Float64Array.from(pool.ranked, (r) => r.score),
-              sharedCounts: Int16Array.from(pool.ranked, (r) => r.sharedMerchantCount),
-            },
+        pool === undefined ? empty : { indices: pool.ids, scores: pool.score, sharedCounts: pool.shared },
     };
   });
   const toPairs = (rows: Array<[string, string]>): IndexPair[] =>
@@ -146,8 +174,16 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     { users, blocks, recentPairs },
     { date: run.date, minSharedMerchants: weights.minSharedMerchants },
   );
+  const pairingSeconds = seconds(pairingStarted);
   await job.updateProgress(70);
-  await ctx.pipeline.replaceRunCandidates(run.id, finalRows);
+  const writeStarted = performance.now();
+  function* finalRows(): Generator<CandidateRow> {
+    for (let u = 0; u < pools.length; u++) {
+      const pool = pools[u];
+      if (pool !== undefined && pool.ids.length > 0) yield poolRow(userIds[u]!, pool, userIds);
+    }
+  }
+  await ctx.pipeline.replaceRunCandidates(run.id, finalRows());
   await job.updateProgress(85);
 
   const component = (a: number, b: number): { overlap: number; cp: number; sl: number } => {
@@ -155,8 +191,11 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
       [a, b],
       [b, a],
     ] as const) {
-      const r = pools[x]?.ranked.find((e) => e.candidate === y);
-      if (r !== undefined) return { overlap: r.overlap, cp: r.coPresence, sl: r.spendLevel };
+      const pool = pools[x];
+      const at = pool === undefined ? -1 : pool.ids.indexOf(y);
+      if (pool !== undefined && at >= 0) {
+        return { overlap: pool.overlap[at]!, cp: pool.coPresence[at]!, sl: pool.spendLevel[at]! };
+      }
     }
     return { overlap: 0, cp: 0, sl: 0 };
   };
@@ -176,6 +215,7 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     };
   });
   await ctx.pipeline.writePairs(run.id, pairs);
+  const writeSeconds = seconds(writeStarted);
 
   const pairedUsers = pairs.length * 2;
   const eligibleUsers = snapshot.length;
@@ -183,6 +223,10 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     pairs.length === 0 ? 0 : pairs.reduce((s, p) => s + Math.round(100 * p.score), 0) / pairs.length;
   const info = {
     seconds: seconds(started),
+    // Where the time went: loading and cutting the pools, pairing, writing pools and pairs.
+    loadSeconds,
+    pairingSeconds,
+    writeSeconds,
     pairs: pairs.length,
     pairedUsers,
     usersWithEligibleEdge: result.stats.usersWithEligibleEdge,

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../../db/database.ts';
+import { copyInBinary, type BinaryField } from './binary-copy.ts';
 import {
   copyInLines,
   copyOutLines,
-  formatArray,
   inTransaction,
   parseNumberArray,
   parseWordArray,
@@ -94,6 +94,33 @@ const runLiteral = (runId: string): string => {
 
 const bool = (s: string | undefined): boolean => s === 't';
 
+/** Candidate rows into `candidates` by binary COPY (floats as their 4 bytes, see binary-copy.ts). */
+async function copyCandidates(
+  client: pg.PoolClient,
+  runId: string,
+  rows: Iterable<CandidateRow>,
+): Promise<void> {
+  function* tuples(): Generator<BinaryField[]> {
+    for (const r of rows) {
+      yield [
+        { type: 'int8', value: runId },
+        { type: 'int8', value: r.userId },
+        { type: 'int8[]', values: r.candidateIds },
+        { type: 'float4[]', values: r.scores },
+        { type: 'float4[]', values: r.overlap },
+        { type: 'float4[]', values: r.coPresence },
+        { type: 'float4[]', values: r.spendLevel },
+        { type: 'int2[]', values: r.shared },
+      ];
+    }
+  }
+  await copyInBinary(
+    client,
+    'candidates (run_id, user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts)',
+    tuples(),
+  );
+}
+
 /**
  * A user's features with merchants ascending and each merchant's minutes ascending, sorted here
  * when the aggregation returned them in another order.
@@ -136,16 +163,12 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
         const users = await client.query(
-          `WITH latest AS (
-             SELECT DISTINCT ON (user_id, purpose) user_id, purpose, action
-             FROM consent_events ORDER BY user_id, purpose, id DESC
-           ), consented AS (
-             SELECT user_id FROM latest GROUP BY user_id
-             HAVING count(*) FILTER (WHERE action = 'grant') = 2
-           ), eligible AS (
+          // Both consents current: the flags on the user row (the latest event of each purpose,
+          // kept by trigger, migration 20261122T0400), not a pass over the whole consent ledger.
+          `WITH eligible AS (
              SELECT u.id, u.verified, p.*
-             FROM users u JOIN profiles p ON p.user_id = u.id JOIN consented c ON c.user_id = u.id
-             WHERE u.suspended_at IS NULL
+             FROM users u JOIN profiles p ON p.user_id = u.id
+             WHERE u.suspended_at IS NULL AND u.transactions_consent AND u.matching_consent
            )
            INSERT INTO run_users (run_id, user_id, city, shard, gender, seeking, age, age_min, age_max, verified, only_verified)
            SELECT $1, id, city, ((row_number() OVER (PARTITION BY city ORDER BY id) - 1) % $2)::smallint,
@@ -300,33 +323,15 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            WHERE c.run_id = $1 AND ru.run_id = $1 AND ru.shard = $2 AND ru.user_id = c.user_id`,
           [runLiteral(runId), shard],
         );
-        function* lines(): Generator<string> {
-          for (const r of rows) {
-            yield `${runId}\t${r.userId}\t${formatArray(r.candidateIds)}\t${formatArray(r.scores)}\t${formatArray(r.overlap)}\t${formatArray(r.coPresence)}\t${formatArray(r.spendLevel)}\t${formatArray(r.shared)}\n`;
-          }
-        }
-        await copyInLines(
-          client,
-          'candidates (run_id, user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts)',
-          lines(),
-        );
+        await copyCandidates(client, runId, rows);
       });
     },
 
     /** Replaces every candidates row of a run (the pair stage's final pools): delete then COPY. */
-    async replaceRunCandidates(runId: string, rows: readonly CandidateRow[]): Promise<void> {
+    async replaceRunCandidates(runId: string, rows: Iterable<CandidateRow>): Promise<void> {
       await inTransaction(pool, async (client) => {
         await client.query('DELETE FROM candidates WHERE run_id = $1', [runLiteral(runId)]);
-        function* lines(): Generator<string> {
-          for (const r of rows) {
-            yield `${runId}\t${r.userId}\t${formatArray(r.candidateIds)}\t${formatArray(r.scores)}\t${formatArray(r.overlap)}\t${formatArray(r.coPresence)}\t${formatArray(r.spendLevel)}\t${formatArray(r.shared)}\n`;
-          }
-        }
-        await copyInLines(
-          client,
-          'candidates (run_id, user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts)',
-          lines(),
-        );
+        await copyCandidates(client, runId, rows);
       });
     },
 
@@ -373,6 +378,8 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       }>
     > {
       // Suspension and consents are read again now: both may change between prepare and pair.
+      // The consent flags on the user row are the latest event of each purpose (kept by trigger,
+      // migration 20261122T0400): one row read per user instead of two index probes.
       const rows = await sql<{
         user_id: string;
         city: string;
@@ -390,10 +397,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       }>`
         SELECT ru.user_id, ru.city, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified, ru.only_verified,
                (u.suspended_at IS NOT NULL) AS suspended,
-               coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
-                         AND c.purpose = 'transactions' ORDER BY id DESC LIMIT 1), false) AS tx,
-               coalesce((SELECT action = 'grant' FROM consent_events c WHERE c.user_id = ru.user_id
-                         AND c.purpose = 'matching' ORDER BY id DESC LIMIT 1), false) AS mt,
+               u.transactions_consent AS tx, u.matching_consent AS mt,
                coalesce(f.amount_cents::float8 / f.txn_count, 0) AS avg_ticket
         FROM run_users ru JOIN users u ON u.id = ru.user_id
         LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
@@ -512,10 +516,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         const still = await client.query<{ id: string }>(
           `SELECT u.id FROM users u JOIN profiles p ON p.user_id = u.id
            WHERE u.id = ANY($1::bigint[]) AND u.suspended_at IS NULL
-             AND (SELECT count(*) FROM (
-                    SELECT DISTINCT ON (c.purpose) c.action FROM consent_events c
-                    WHERE c.user_id = u.id ORDER BY c.purpose, c.id DESC) latest
-                  WHERE latest.action = 'grant') = 2
+             AND u.transactions_consent AND u.matching_consent
            FOR SHARE OF u`,
           [ids],
         );

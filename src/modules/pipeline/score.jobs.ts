@@ -5,6 +5,7 @@ import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
 import { computeCandidates } from '../../scoring/parallel.ts';
 import { weightsOf } from '../runs/runs.service.ts';
+import { coPresenceCounter } from './co-presence.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
 import type { CandidateRow } from './pipeline.repository.ts';
 import {
@@ -12,7 +13,6 @@ import {
   buildCityMatrix,
   buildEligibility,
   exclusionsOf,
-  minuteOffsets,
   overlapScaleBound,
   shardCandidates,
   type CityContext,
@@ -59,7 +59,12 @@ function runIndex(
         eligibility,
         ranges: ageRanges(users),
         query: new Int32Array(0),
-        minuteStart: users.map(minuteOffsets),
+        coPresence: coPresenceCounter(
+          users,
+          matrix.stop,
+          merchants.categories.length,
+          weights.coPresenceMinutes,
+        ),
         avgTicket,
         scaleBound: overlapScaleBound(matrix),
       };
@@ -103,6 +108,7 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     const from = addDays(run.date, -weights.repeatCooldownDays);
     excludedPairs.push(...(await ctx.pipeline.recentPairs(run.id, from, run.date)));
   }
+  const kernelStarted = performance.now();
   const pools = await computeCandidates(index.matrix, {
     k: weights.candidatePoolSize,
     users: query,
@@ -115,11 +121,13 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
       void job.updateProgress(20 + Math.round((60 * doneUsers) / Math.max(1, total))).catch(() => undefined);
     },
   });
+  const kernelSeconds = seconds(kernelStarted);
   await job.updateProgress(80);
 
   // The run's scale (its largest pair) lies between this shard's largest pair and the norm bound;
   // the pair stage knows it exactly and cuts each pool to topK.
   const maxOverlap = pools.maxOverlap;
+  const cutStarted = performance.now();
   const rows: CandidateRow[] = shardCandidates({
     context: { ...index, query },
     pools,
@@ -127,9 +135,23 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     scaleLo: maxOverlap,
     scaleHi: Math.max(maxOverlap, index.scaleBound),
   });
+  const cutSeconds = seconds(cutStarted);
+  const writeStarted = performance.now();
   await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);
+  const writeSeconds = seconds(writeStarted);
   const candidates = rows.reduce((n, r) => n + r.candidateIds.length, 0);
-  const info = { seconds: seconds(started), loadSeconds, users: query.length, candidates, maxOverlap };
+  // Where the shard's time went (docs/scaling.md): the index load (first shard of a process
+  // only), the kernel, the co-presence and topK cut, the COPY.
+  const info = {
+    seconds: seconds(started),
+    loadSeconds,
+    kernelSeconds,
+    cutSeconds,
+    writeSeconds,
+    users: query.length,
+    candidates,
+    maxOverlap,
+  };
   await ctx.runs.recordShard(run.id, payload.shard, info);
   await job.updateProgress(100);
   ctx.log.info(

@@ -6,6 +6,7 @@ import { buildScoringMatrix, type ScoringMatrix } from '../../core/scoring/matri
 import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-set.ts';
 import { isEligiblePair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
+import type { CoPresenceCounter } from './co-presence.ts';
 import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository.ts';
 
 /**
@@ -27,8 +28,8 @@ export type CityContext = {
   users: CityUser[];
   matrix: ScoringMatrix;
   query: Int32Array;
-  minuteStart: Int32Array[];
   avgTicket: Float64Array;
+  coPresence: CoPresenceCounter;
 };
 
 function asPairingUser(u: CityUser): PairingUser {
@@ -309,8 +310,8 @@ export type ShardInput = {
  * Cosine needs no scale: its pools are cut to `topK` here.
  */
 export function shardCandidates({ context, pools, weights, scaleLo, scaleHi }: ShardInput): CandidateRow[] {
-  const { users, matrix, minuteStart, avgTicket } = context;
-  const { normalization, coPresenceMinutes, topK } = weights;
+  const { users, avgTicket, coPresence } = context;
+  const { normalization, topK } = weights;
   const rows: CandidateRow[] = [];
   const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
   for (let i = 0; i < pools.users.length; i++) {
@@ -322,17 +323,8 @@ export function shardCandidates({ context, pools, weights, scaleLo, scaleHi }: S
     const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
     const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
     const shared = Int32Array.from(kept, (p) => pools.shared[p]!);
-    const cpCount = Int32Array.from(kept, (p) => {
-      const vIdx = pools.candidates[p]!;
-      return coPresenceCount(
-        u,
-        minuteStart[uIdx]!,
-        users[vIdx]!,
-        minuteStart[vIdx]!,
-        matrix.stop,
-        coPresenceMinutes,
-      );
-    });
+    coPresence.use(uIdx);
+    const cpCount = Int32Array.from(kept, (p) => coPresence.count(pools.candidates[p]!));
     const signals = (scale: number): PoolSignals => ({
       candidates,
       overlap: raw.map((x) => scaleOverlap(x, normalization, scale)),
