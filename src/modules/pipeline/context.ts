@@ -33,6 +33,11 @@ export type PipelineContext = {
   /** Retention of the ingest's idempotency records, run with the nightly purge. */
   idempotency: Pick<IdempotencyRepository, 'purgeOlderThan'>;
   queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+  /**
+   * How a shard splits its users into kernel calls (score.jobs.ts); tests lower both to drive the
+   * chunked path with a small population.
+   */
+  scoreChunks?: { inlineBelow: number; chunkUsers: number };
 };
 
 export function createPipelineContext(deps: {

@@ -3,7 +3,8 @@ import type { Ranges } from '../../core/scoring/filters.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
-import { computeCandidates } from '../../scoring/parallel.ts';
+import type { CandidatePools } from '../../core/scoring/candidates.ts';
+import { computeCandidates, shareMatrix } from '../../scoring/parallel.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { coPresenceCounter } from './co-presence.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
@@ -20,6 +21,8 @@ import {
 
 /** Below this many query users a city is scored on the job's own thread (threads cost ~50 ms). */
 const INLINE_BELOW = 2_000;
+/** Query users per kernel call: the kernel of one chunk overlaps the cut of the previous one. */
+const CHUNK_USERS = 2_000;
 
 type RunIndex = CityContext & { eligibility: Eligibility; ranges: Ranges; scaleBound: number };
 
@@ -50,7 +53,8 @@ function runIndex(
         ctx.pipeline.loadUsers(runId),
         ctx.pipeline.merchants(runId),
       ]);
-      const matrix = buildCityMatrix(users, merchants, weights);
+      // Shared once here: every kernel call of every shard reads it without a copy.
+      const matrix = shareMatrix(buildCityMatrix(users, merchants, weights));
       const eligibility = buildEligibility(users);
       const avgTicket = Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0));
       return {
@@ -108,34 +112,71 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     const from = addDays(run.date, -weights.repeatCooldownDays);
     excludedPairs.push(...(await ctx.pipeline.recentPairs(run.id, from, run.date)));
   }
-  const kernelStarted = performance.now();
-  const pools = await computeCandidates(index.matrix, {
-    k: weights.candidatePoolSize,
-    users: query,
-    minSharedMerchants: weights.minSharedMerchants,
-    eligibility: index.eligibility,
-    ranges: index.ranges,
-    exclude: exclusionsOf(index.users, excludedPairs),
-    threads: query.length < INLINE_BELOW ? 0 : ctx.config.SCORE_THREADS,
-    onProgress: (doneUsers, total) => {
-      void job.updateProgress(20 + Math.round((60 * doneUsers) / Math.max(1, total))).catch(() => undefined);
-    },
-  });
-  const kernelSeconds = seconds(kernelStarted);
+  // The kernel runs on a worker thread while this thread cuts the previous chunk's pools: with
+  // one scoring thread per process, the cut (co-presence, re-ranking) no longer waits for the
+  // kernel, nor the kernel for the cut. Each chunk's cut uses the largest pair seen so far as the
+  // lower end of the run's scale: a lower bound too, so the stored pools are still supersets of
+  // the final ones (the pair stage cuts exactly).
+  const exclude = exclusionsOf(index.users, excludedPairs);
+  const { inlineBelow, chunkUsers } = ctx.scoreChunks ?? {
+    inlineBelow: INLINE_BELOW,
+    chunkUsers: CHUNK_USERS,
+  };
+  const inline = query.length < inlineBelow;
+  const parts: Int32Array[] = [];
+  const chunk = inline
+    ? Math.max(1, query.length)
+    : Math.ceil(query.length / Math.ceil(query.length / chunkUsers));
+  for (let s = 0; s < query.length; s += chunk) parts.push(query.subarray(s, s + chunk));
+  if (parts.length === 0) parts.push(query);
+  let scored = 0;
+  const kernelOf = (part: Int32Array): Promise<CandidatePools> => {
+    const pending = computeCandidates(index.matrix, {
+      k: weights.candidatePoolSize,
+      users: part,
+      minSharedMerchants: weights.minSharedMerchants,
+      eligibility: index.eligibility,
+      ranges: index.ranges,
+      exclude,
+      threads: inline ? 0 : Math.max(1, ctx.config.SCORE_THREADS),
+      onProgress: (doneUsers) => {
+        const total = Math.max(1, query.length);
+        void job.updateProgress(20 + Math.round((60 * (scored + doneUsers)) / total)).catch(() => undefined);
+      },
+    });
+    // Awaited below; this only keeps a failure while the other chunk is cut from going unhandled.
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let kernelWait = 0;
+  let cutMs = 0;
+  let maxOverlap = 0;
+  const rows: CandidateRow[] = [];
+  let next = kernelOf(parts[0]!);
+  for (let i = 0; i < parts.length; i++) {
+    const waitStarted = performance.now();
+    const pools = await next;
+    kernelWait += performance.now() - waitStarted;
+    scored += parts[i]!.length;
+    if (i + 1 < parts.length) next = kernelOf(parts[i + 1]!);
+    const cutStarted = performance.now();
+    // The run's scale (its largest pair) lies between the largest pair seen so far and the norm
+    // bound; the pair stage knows it exactly and cuts each pool to topK.
+    maxOverlap = Math.max(maxOverlap, pools.maxOverlap);
+    for (const row of shardCandidates({
+      context: { ...index, query: parts[i]! },
+      pools,
+      weights,
+      scaleLo: maxOverlap,
+      scaleHi: Math.max(maxOverlap, index.scaleBound),
+    })) {
+      rows.push(row);
+    }
+    cutMs += performance.now() - cutStarted;
+  }
   await job.updateProgress(80);
-
-  // The run's scale (its largest pair) lies between this shard's largest pair and the norm bound;
-  // the pair stage knows it exactly and cuts each pool to topK.
-  const maxOverlap = pools.maxOverlap;
-  const cutStarted = performance.now();
-  const rows: CandidateRow[] = shardCandidates({
-    context: { ...index, query },
-    pools,
-    weights,
-    scaleLo: maxOverlap,
-    scaleHi: Math.max(maxOverlap, index.scaleBound),
-  });
-  const cutSeconds = seconds(cutStarted);
+  const kernelSeconds = Math.round(kernelWait / 10) / 100;
+  const cutSeconds = Math.round(cutMs / 10) / 100;
   const writeStarted = performance.now();
   await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);
   const writeSeconds = seconds(writeStarted);

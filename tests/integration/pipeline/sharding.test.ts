@@ -23,9 +23,13 @@ type Outcome = {
   runMax: number;
 };
 
-async function runWithShards(shards: number): Promise<Outcome> {
+async function runWithShards(
+  shards: number,
+  scoreChunks?: { inlineBelow: number; chunkUsers: number },
+): Promise<Outcome> {
   const env = await createPipelineEnv({ users: 400, seed: 11, env: { SCORE_SHARDS: String(shards) } });
   const runtime = createPipelineRuntime({ config: env.config, log: env.log, db: env.db, pool: env.pool });
+  if (scoreChunks !== undefined) runtime.ctx.scoreChunks = scoreChunks;
   try {
     await sql`
       WITH ws AS (
@@ -60,10 +64,14 @@ async function runWithShards(shards: number): Promise<Outcome> {
 
 let one: Outcome;
 let many: Outcome;
+let chunked: Outcome;
 
 beforeAll(async () => {
   one = await runWithShards(1);
   many = await runWithShards(4);
+  // Every shard's users in kernel calls of 30 on a worker thread, each cut while the next runs,
+  // each with the largest pair seen so far as the lower end of the scale.
+  chunked = await runWithShards(2, { inlineBelow: 10, chunkUsers: 30 });
 }, 240_000);
 
 describe('a sharded run', () => {
@@ -84,5 +92,11 @@ describe('a sharded run', () => {
   it('publishes the same matches as a one-shard run', () => {
     expect(one.matches.length).toBeGreaterThan(20);
     expect(many.matches).toEqual(one.matches);
+  });
+
+  it('stores the same pools and matches when shards score their users in pipelined chunks', () => {
+    expect(chunked.runMax).toBe(one.runMax);
+    expect(chunked.candidates).toEqual(one.candidates);
+    expect(chunked.matches).toEqual(one.matches);
   });
 });
