@@ -115,6 +115,12 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
   h.worst[owner] = scores[base]!;
 }
 
+/**
+ * Relative margin on a bound compared with a float sum: rounding makes a sum of up to 2¹⁶
+ * non-negative terms exceed the exact one by far less than 10⁻¹⁰ of it.
+ */
+const BOUND_SLACK = 1 + 1e-10;
+
 /** Options of the symmetric kernel. */
 export interface SymmetricOptions {
   minSharedMerchants?: number;
@@ -311,6 +317,10 @@ export function createSymmetricKernel(
     }
     const worst = heaps.worst;
     const hv = heavyVal;
+    // u's heavy columns add at most `bu` to any pair: a pair that stays below both heaps' worst
+    // even with `bu` added needs no lookup (most of them: heavy terms are small)
+    const hu = hStart - s0;
+    const bu = hu > 0 && plan !== undefined ? plan.heavyBound[u]! * BOUND_SLACK : 0;
     for (let i = 0; i < nT; i++) {
       const v = touched[i]!;
       let s = acc[v]!;
@@ -320,7 +330,10 @@ export function createSymmetricKernel(
         c = cnt[v]!;
         cnt[v] = 0;
       }
-      if (hv !== undefined && hStart > s0) {
+      if (hv !== undefined && hu > 0) {
+        if (counting && c + hu < minShared) continue;
+        const reach = (s + bu) * BOUND_SLACK;
+        if (reach < worst[v]! && reach < worst[u]!) continue;
         // heavy terms last, in descending column order: the same float as a full scan
         const row = v * H;
         for (let j = hStart - 1; j >= s0; j--) {
