@@ -56,7 +56,7 @@ const args = Args.parse(
 const processCounts = args.processes.split(',').map(Number);
 const DATE = '2026-11-22';
 const SERVER = process.env['BENCH_DATABASE_SERVER_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const DB_URL = `${SERVER}/kindred_bench_nightly`;
+const DB_URL = `${SERVER}/${process.env['BENCH_DATABASE_NAME'] ?? 'kindred_bench_nightly'}`;
 const log = pino({ level: 'warn' });
 const say = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -1,5 +1,5 @@
 import { scaleOverlap, type CandidatePools } from '../../core/scoring/candidates.ts';
-import { rerankPool, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
+import { rerankPool, spendLevelOf, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
 import type { Exclusions, Ranges } from '../../core/scoring/filters.ts';
 import { buildScoringMatrix, type ScoringMatrix } from '../../core/scoring/matrix.ts';
@@ -291,6 +291,67 @@ export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number):
   return keep;
 }
 
+/**
+ * {@link mayReachTopK} with bounds: entry j may be in the top `k` unless `k` others beat it at
+ * both ends of the scale interval by more than the margin even when each other is at its lower
+ * bound (`lowLo`, `lowHi`) and j at its upper bound (`upLo`, `upHi`). An entry this drops is
+ * dropped by `mayReachTopK` on any exact scores within the bounds, and so is any entry that one
+ * it drops beats: cutting the rest exactly gives the same result as cutting all of them.
+ * With equal lower and upper bounds it is `mayReachTopK`. O(n log n) with a Fenwick tree.
+ */
+export function mayReachTopKBounds(
+  lowLo: Float64Array,
+  lowHi: Float64Array,
+  upLo: Float64Array,
+  upHi: Float64Array,
+  k: number,
+): Uint8Array {
+  const n = lowLo.length;
+  const keep = new Uint8Array(n);
+  if (n <= k) return keep.fill(1);
+  const beaters = Array.from({ length: n }, (_, i) => i).sort((a, b) => lowLo[b]! - lowLo[a]!);
+  const targets = Array.from({ length: n }, (_, i) => i).sort((a, b) => upLo[b]! - upLo[a]!);
+  const hiSorted = Float64Array.from(lowHi).sort();
+  /** Number of sorted lowHi values ≤ x. */
+  const atMost = (x: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hiSorted[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  /** An entry's slot: the first index of its lowHi value in hiSorted (1-based for the tree). */
+  const slotOf = (x: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hiSorted[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const tree = new Int32Array(n + 1);
+  let inserted = 0;
+  let next = 0;
+  for (const j of targets) {
+    // Insert every entry whose lower bound beats j's upper bound at scale lo by more than the margin.
+    while (next < n && lowLo[beaters[next]!]! > upLo[j]! + SCORE_MARGIN) {
+      for (let t = slotOf(lowHi[beaters[next]!]!); t <= n; t += t & -t) tree[t]!++;
+      inserted++;
+      next++;
+    }
+    // Of those, the ones with lowHi ≤ upHi[j] + margin do not beat j at scale hi.
+    let notBeating = 0;
+    for (let t = atMost(upHi[j]! + SCORE_MARGIN); t > 0; t -= t & -t) notBeating += tree[t]!;
+    if (inserted - notBeating < k) keep[j] = 1;
+  }
+  return keep;
+}
+
 /** Everything a shard needs besides its pools. */
 export type ShardInput = {
   context: CityContext;
@@ -311,15 +372,43 @@ export type ShardInput = {
  */
 export function shardCandidates({ context, pools, weights, scaleLo, scaleHi }: ShardInput): CandidateRow[] {
   const { users, avgTicket, coPresence } = context;
-  const { normalization, topK } = weights;
+  const { normalization, topK, blend, minSharedMerchants } = weights;
   const rows: CandidateRow[] = [];
   const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
+  /** rerankPool's score for an overlap, a co-presence in [0, 1] and a spend level (same expression). */
+  const scoreOf = (o: number, cp: number, sl: number): number =>
+    Math.min(1, blend.overlap * o + blend.coPresence * cp + blend.spendLevel * sl);
+  const clamp = (x: number): number => Math.min(1, Math.max(0, x));
   for (let i = 0; i < pools.users.length; i++) {
     const uIdx = pools.users[i]!;
     const u = users[uIdx]!;
-    const kept: number[] = [];
-    for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) kept.push(p);
-    if (kept.length === 0) continue;
+    // Entries below minSharedMerchants score 0 and rerankPool drops them: never chosen.
+    const entries: number[] = [];
+    for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) {
+      if (pools.shared[p]! >= minSharedMerchants) entries.push(p);
+    }
+    if (entries.length === 0) continue;
+    // Bounds without the co-presence (0 ≤ coPresence ≤ 1, and the score grows with it): an entry
+    // that topK others beat at both ends of the scale even at their lowest and its highest is
+    // never chosen (`mayReachTopKBounds`), so its co-presence is not computed. The exact cut
+    // below then gives the same pool as over every entry (tests/unit/pipeline/shard-cut.test.ts).
+    const n = entries.length;
+    const lowLo = new Float64Array(n);
+    const lowHi = new Float64Array(n);
+    const upLo = new Float64Array(n);
+    const upHi = new Float64Array(n);
+    for (let e = 0; e < n; e++) {
+      const p = entries[e]!;
+      const sl = spendLevelOf(avgTicket[uIdx]!, avgTicket[pools.candidates[p]!]!);
+      const oLo = clamp(scaleOverlap(pools.overlap[p]!, normalization, scaleLo));
+      const oHi = clamp(scaleOverlap(pools.overlap[p]!, normalization, scaleHi));
+      lowLo[e] = scoreOf(oLo, 0, sl);
+      upLo[e] = scoreOf(oLo, 1, sl);
+      lowHi[e] = scoreOf(oHi, 0, sl);
+      upHi[e] = scoreOf(oHi, 1, sl);
+    }
+    const maybe = mayReachTopKBounds(lowLo, lowHi, upLo, upHi, topK);
+    const kept = entries.filter((_, e) => maybe[e] === 1);
     const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
     const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
     const shared = Int32Array.from(kept, (p) => pools.shared[p]!);

@@ -1,0 +1,216 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { scaleOverlap, type CandidatePools } from '../../../src/core/scoring/candidates.ts';
+import { rerankPool, type PoolSignals, type RankedPair } from '../../../src/core/scoring/rerank.ts';
+import { DEFAULT_WEIGHT_SET, type WeightSet } from '../../../src/core/scoring/weight-set.ts';
+import { coPresenceCounter } from '../../../src/modules/pipeline/co-presence.ts';
+import type { CandidateRow, CityUser } from '../../../src/modules/pipeline/pipeline.repository.ts';
+import {
+  coPresenceCount,
+  mayReachTopK,
+  mayReachTopKBounds,
+  minuteOffsets,
+  shardCandidates,
+} from '../../../src/modules/pipeline/shard-scoring.ts';
+
+/**
+ * The shard's cut skips the co-presence of entries that bounds already exclude. It must store
+ * exactly what the cut over every entry stored: the reference below is that cut as it was
+ * (co-presence of every entry by merge, both re-rankings, `mayReachTopK`).
+ */
+function referenceCut(
+  users: CityUser[],
+  stop: Uint8Array,
+  avgTicket: Float64Array,
+  pools: CandidatePools,
+  weights: WeightSet,
+  scaleLo: number,
+  scaleHi: number,
+): CandidateRow[] {
+  const { normalization, coPresenceMinutes, topK } = weights;
+  const starts = users.map(minuteOffsets);
+  const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
+  const rows: CandidateRow[] = [];
+  for (let i = 0; i < pools.users.length; i++) {
+    const uIdx = pools.users[i]!;
+    const kept: number[] = [];
+    for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) kept.push(p);
+    if (kept.length === 0) continue;
+    const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
+    const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
+    const shared = Int32Array.from(kept, (p) => pools.shared[p]!);
+    const cp = Int32Array.from(kept, (p) =>
+      coPresenceCount(
+        users[uIdx]!,
+        starts[uIdx]!,
+        users[pools.candidates[p]!]!,
+        starts[pools.candidates[p]!]!,
+        stop,
+        coPresenceMinutes,
+      ),
+    );
+    const signals = (scale: number): PoolSignals => ({
+      candidates,
+      overlap: raw.map((x) => scaleOverlap(x, normalization, scale)),
+      shared,
+      coPresenceCount: cp,
+      avgTicketUser: avgTicket[uIdx]!,
+      avgTicketCandidate: Float64Array.from(candidates, (c) => avgTicket[c]!),
+    });
+    const position = new Map<number, number>();
+    candidates.forEach((c, j) => position.set(c, j));
+    const ranked = rerankPool(signals(scaleLo), all);
+    let chosen: RankedPair[];
+    if (normalization === 'cosine') chosen = ranked.slice(0, topK);
+    else {
+      const atLo = Float64Array.from(ranked, (r) => r.score);
+      const hi = new Map(rerankPool(signals(scaleHi), all).map((r) => [r.candidate, r.score]));
+      const atHi = Float64Array.from(ranked, (r) => hi.get(r.candidate) ?? 0);
+      const keep = mayReachTopK(atLo, atHi, topK);
+      chosen = ranked.filter((_, j) => keep[j] === 1);
+    }
+    if (chosen.length === 0) continue;
+    rows.push({
+      userId: users[uIdx]!.userId,
+      candidateIds: chosen.map((r) => users[r.candidate]!.userId),
+      scores: chosen.map((r) => Math.fround(r.score)),
+      overlap: chosen.map((r) => Math.fround(raw[position.get(r.candidate)!]!)),
+      coPresence: chosen.map((r) => Math.fround(r.coPresence)),
+      spendLevel: chosen.map((r) => Math.fround(r.spendLevel)),
+      shared: chosen.map((r) => r.sharedMerchantCount),
+    });
+  }
+  return rows;
+}
+
+const MERCHANTS = 6;
+
+const cityUser = (id: number, visits: Array<{ m: number; minutes: number[] }>, ticket: number): CityUser => {
+  const sorted = [...visits].sort((a, b) => a.m - b.m);
+  return {
+    userId: String(id + 1),
+    city: 'c',
+    shard: 0,
+    gender: 'woman',
+    seeking: ['man'],
+    age: 30,
+    ageMin: 18,
+    ageMax: 99,
+    verified: false,
+    onlyVerified: false,
+    merchants: sorted.map((v) => v.m),
+    visits: sorted.map((v) => v.minutes.length),
+    lastDays: sorted.map(() => 0),
+    minutes: sorted.flatMap((v) => [...v.minutes].sort((a, b) => a - b)),
+    amountCents: ticket,
+    txnCount: 1,
+  };
+};
+
+const population = fc.array(
+  fc.record({
+    visits: fc.uniqueArray(
+      fc.record({
+        m: fc.integer({ min: 0, max: MERCHANTS - 1 }),
+        minutes: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 3 }),
+      }),
+      { selector: (v) => v.m, minLength: 1, maxLength: MERCHANTS },
+    ),
+    ticket: fc.integer({ min: 100, max: 400 }),
+    // Overlaps on a coarse grid: ties and near-ties, where the margins matter.
+    overlaps: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 0, maxLength: 14 }),
+    shared: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 14, maxLength: 14 }),
+  }),
+  { minLength: 2, maxLength: 16 },
+);
+
+describe('the shard cut', () => {
+  it('mayReachTopKBounds with equal bounds is mayReachTopK', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), {
+          maxLength: 30,
+        }),
+        fc.integer({ min: 1, max: 6 }),
+        (pairs, k) => {
+          const lo = Float64Array.from(pairs, ([a]) => a / 20);
+          const hi = Float64Array.from(pairs, ([, b]) => b / 20);
+          expect(mayReachTopKBounds(lo, hi, lo, hi, k)).toEqual(mayReachTopK(lo, hi, k));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stores what the cut over every entry stores, for every normalization and scale interval', () => {
+    fc.assert(
+      fc.property(
+        population,
+        fc.constantFrom('sqrt', 'none', 'cosine'),
+        fc.integer({ min: 1, max: 5 }),
+        fc.record({
+          overlap: fc.integer({ min: 1, max: 8 }),
+          co: fc.integer({ min: 0, max: 8 }),
+          spend: fc.integer({ min: 0, max: 8 }),
+        }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.uint8Array({ minLength: MERCHANTS, maxLength: MERCHANTS, max: 1 }),
+        (people, normalization, topK, blend, minShared, stop) => {
+          const total = blend.overlap + blend.co + blend.spend;
+          const weights: WeightSet = {
+            ...DEFAULT_WEIGHT_SET,
+            normalization,
+            topK,
+            minSharedMerchants: minShared,
+            coPresenceMinutes: 60,
+            blend: {
+              overlap: blend.overlap / total,
+              coPresence: blend.co / total,
+              spendLevel: blend.spend / total,
+            },
+          };
+          const users = people.map((p, i) => cityUser(i, p.visits, p.ticket));
+          const avgTicket = Float64Array.from(users, (u) => u.amountCents);
+          const offsets = [0];
+          const candidates: number[] = [];
+          const overlap: number[] = [];
+          const shared: number[] = [];
+          let maxOverlap = 0;
+          people.forEach((p, u) => {
+            const others = users.map((_, v) => v).filter((v) => v !== u);
+            p.overlaps.slice(0, others.length).forEach((o, j) => {
+              candidates.push(others[j]!);
+              const raw = normalization === 'cosine' ? o / 12 : o;
+              overlap.push(raw);
+              shared.push(p.shared[j]!);
+              maxOverlap = Math.max(maxOverlap, raw);
+            });
+            offsets.push(candidates.length);
+          });
+          const pools: CandidatePools = {
+            users: Int32Array.from(users.keys()),
+            offsets: Int32Array.from(offsets),
+            candidates: Int32Array.from(candidates),
+            overlap: Float64Array.from(overlap),
+            shared: Uint16Array.from(shared),
+            maxOverlap,
+            stats: undefined as never,
+          };
+          const scaleLo = Math.max(maxOverlap, 1);
+          const scaleHi = scaleLo * 1.7;
+          const context = {
+            users,
+            matrix: undefined as never,
+            query: pools.users,
+            avgTicket,
+            coPresence: coPresenceCounter(users, stop, MERCHANTS, weights.coPresenceMinutes),
+          };
+          const got = shardCandidates({ context, pools, weights, scaleLo, scaleHi });
+          const want = referenceCut(users, stop, avgTicket, pools, weights, scaleLo, scaleHi);
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
