@@ -21,6 +21,7 @@ const TWO_32 = 2 ** 32;
 
 export type BinaryField =
   | { type: 'int8'; value: number | string }
+  | { type: 'int2'; value: number }
   | { type: 'int8[]'; values: ArrayLike<number | string> }
   | { type: 'float4[]'; values: ArrayLike<number> }
   | { type: 'int2[]'; values: ArrayLike<number> };
@@ -29,6 +30,8 @@ function fieldSize(f: BinaryField): number {
   switch (f.type) {
     case 'int8':
       return 4 + 8;
+    case 'int2':
+      return 4 + 2;
     case 'int8[]':
       return 4 + 20 + f.values.length * 12;
     case 'float4[]':
@@ -70,6 +73,10 @@ export function encodeTuple(fields: readonly BinaryField[]): Buffer {
       case 'int8':
         at = buf.writeInt32BE(8, at);
         at = writeInt8(buf, at, f.value);
+        break;
+      case 'int2':
+        at = buf.writeInt32BE(2, at);
+        at = buf.writeInt16BE(f.value, at);
         break;
       case 'int8[]':
         at = writeArrayHeader(buf, at, bytes, OID.int8, f.values.length);

@@ -7,7 +7,7 @@ import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResul
 import { scaleOverlap } from '../../core/scoring/candidates.ts';
 import { rerankPool } from '../../core/scoring/rerank.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
-import type { CandidateRow, PairRow } from './pipeline.repository.ts';
+import type { CandidateRow, PairRow, ShardPool } from './pipeline.repository.ts';
 
 /** The run's largest pair: the largest `maxOverlap` any shard recorded. */
 export function runMaxOverlap(stages: Record<string, unknown>): number {
@@ -42,7 +42,7 @@ type Pool = {
  * dropped first. Rows not in the snapshot are ignored.
  */
 function finalPool(
-  row: CandidateRow,
+  row: ShardPool,
   u: number,
   index: ReadonlyMap<string, number>,
   avgTicket: Float64Array,
@@ -106,11 +106,12 @@ function poolRow(userId: string, pool: Pool, userIds: readonly string[]): Candid
 }
 
 /**
- * Pair: loads every candidate row of the run (one COPY), makes the exact `topK` cut of each pool
- * at the run's scale (the largest pair of every shard) with the core's re-ranking, stores these
- * final pools, and calls the pairing core with the blocks, the cooldown pairs, suspensions and
- * consents as they are now. Writes `run_pairs` (delete then insert) and the run's coverage and
- * mean score. A retry reads the final pools it stored, whose cut is the same.
+ * Pair: loads every shard pool of the run (`run_pools`, one COPY), makes the exact `topK` cut of
+ * each pool at the run's scale (the largest pair of every shard) with the core's re-ranking,
+ * writes these final pools to `candidates` (delete then binary COPY), and calls the pairing core
+ * with the blocks, the cooldown pairs, suspensions and consents as they are now. Writes
+ * `run_pairs` (delete then insert) and the run's coverage and mean score. A retry reads the same
+ * shard pools and writes the same rows.
  */
 export async function processPair(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
   const payload = parsePayload('pair', job.data);
@@ -128,7 +129,7 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const avgTicket = Float64Array.from(snapshot, (u) => u.avgTicket);
   const pools: Array<Pool | undefined> = new Array<Pool | undefined>(snapshot.length);
   const runMax = weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages);
-  await ctx.pipeline.loadCandidates(run.id, (row) => {
+  await ctx.pipeline.loadShardPools(run.id, (row) => {
     const u = index.get(row.userId);
     if (u === undefined) return;
     pools[u] = finalPool(row, u, index, avgTicket, weights, runMax);

@@ -63,6 +63,9 @@ export type CandidateRow = {
   shared: ArrayLike<number>;
 };
 
+/** A user's pool as a score shard stored it: what the pair stage needs to cut it exactly. */
+export type ShardPool = Pick<CandidateRow, 'userId' | 'candidateIds' | 'overlap' | 'coPresence' | 'shared'>;
+
 export type PairRow = {
   userA: string;
   userB: string;
@@ -159,6 +162,13 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         const run = runLiteral(p.runId);
         await client.query('DELETE FROM run_pairs WHERE run_id = $1', [run]);
         await client.query('DELETE FROM candidates WHERE run_id = $1', [run]);
+        // The shards' pools of this run, and of finished runs: a finished run's pools are kept
+        // until the next prepare, so that a duplicated stage job can still replay the pair stage.
+        await client.query(
+          `DELETE FROM run_pools WHERE run_id = $1
+             OR run_id IN (SELECT id FROM scoring_runs WHERE status IN ('published', 'failed'))`,
+          [run],
+        );
         await client.query('DELETE FROM run_features WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
@@ -315,15 +325,34 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       return rows.rows.map((r) => [r.a, r.b]);
     },
 
-    /** Replaces a shard's candidates: delete then COPY, in one transaction. */
-    async writeCandidates(runId: string, shard: number, rows: readonly CandidateRow[]): Promise<void> {
+    /**
+     * Replaces a shard's pools (`run_pools`, migration 20261122T0600): delete then binary COPY, in
+     * one transaction. Only what the pair stage reads is stored.
+     */
+    async writeShardPools(runId: string, shard: number, rows: readonly CandidateRow[]): Promise<void> {
       await inTransaction(pool, async (client) => {
-        await client.query(
-          `DELETE FROM candidates c USING run_users ru
-           WHERE c.run_id = $1 AND ru.run_id = $1 AND ru.shard = $2 AND ru.user_id = c.user_id`,
-          [runLiteral(runId), shard],
+        await client.query('DELETE FROM run_pools WHERE run_id = $1 AND shard = $2', [
+          runLiteral(runId),
+          shard,
+        ]);
+        function* tuples(): Generator<BinaryField[]> {
+          for (const r of rows) {
+            yield [
+              { type: 'int8', value: runId },
+              { type: 'int8', value: r.userId },
+              { type: 'int2', value: shard },
+              { type: 'int8[]', values: r.candidateIds },
+              { type: 'float4[]', values: r.overlap },
+              { type: 'float4[]', values: r.coPresence },
+              { type: 'int2[]', values: r.shared },
+            ];
+          }
+        }
+        await copyInBinary(
+          client,
+          'run_pools (run_id, user_id, shard, candidate_ids, overlap_scores, co_presences, shared_counts)',
+          tuples(),
         );
-        await copyCandidates(client, runId, rows);
       });
     },
 
@@ -335,23 +364,21 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       });
     },
 
-    /** Every candidate row of a run, in one COPY. */
-    async loadCandidates(runId: string, onRow: (row: CandidateRow) => void): Promise<void> {
+    /** Every shard pool of a run (`run_pools`), by user id, in one COPY. */
+    async loadShardPools(runId: string, onRow: (row: ShardPool) => void): Promise<void> {
       await withClient(pool, (client) =>
         copyOutLines(
           client,
-          `SELECT user_id, candidate_ids, scores, overlap_scores, co_presences, spend_levels, shared_counts
-           FROM candidates WHERE run_id = ${runLiteral(runId)} ORDER BY user_id`,
+          `SELECT user_id, candidate_ids, overlap_scores, co_presences, shared_counts
+           FROM run_pools WHERE run_id = ${runLiteral(runId)} ORDER BY user_id`,
           (line) => {
             const c = line.split('\t');
             onRow({
               userId: c[0] ?? '',
               candidateIds: parseWordArray(c[1] ?? '{}'),
-              scores: parseNumberArray(c[2] ?? '{}'),
-              overlap: parseNumberArray(c[3] ?? '{}'),
-              coPresence: parseNumberArray(c[4] ?? '{}'),
-              spendLevel: parseNumberArray(c[5] ?? '{}'),
-              shared: parseNumberArray(c[6] ?? '{}'),
+              overlap: parseNumberArray(c[2] ?? '{}'),
+              coPresence: parseNumberArray(c[3] ?? '{}'),
+              shared: parseNumberArray(c[4] ?? '{}'),
             });
           },
         ),
@@ -587,6 +614,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       for (const q of [
         sql`DELETE FROM run_features WHERE user_id = ${userId}`,
         sql`DELETE FROM candidates WHERE user_id = ${userId}`,
+        sql`DELETE FROM run_pools WHERE user_id = ${userId}`,
       ]) {
         const r = await q.execute(db);
         total += Number(r.numAffectedRows ?? 0n);

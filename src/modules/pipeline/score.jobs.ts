@@ -178,7 +178,7 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
   const kernelSeconds = Math.round(kernelWait / 10) / 100;
   const cutSeconds = Math.round(cutMs / 10) / 100;
   const writeStarted = performance.now();
-  await ctx.pipeline.writeCandidates(run.id, payload.shard, rows);
+  await ctx.pipeline.writeShardPools(run.id, payload.shard, rows);
   const writeSeconds = seconds(writeStarted);
   const candidates = rows.reduce((n, r) => n + r.candidateIds.length, 0);
   // Where the shard's time went (docs/scaling.md): the index load (first shard of a process
