@@ -44,40 +44,52 @@ type Pool = {
 function finalPool(
   row: ShardPool,
   u: number,
-  index: ReadonlyMap<string, number>,
+  indexOf: ReadonlyMap<number, number>,
   avgTicket: Float64Array,
   weights: WeightSet,
   runMax: number,
 ): Pool {
-  const keep: number[] = [];
-  for (let j = 0; j < row.candidateIds.length; j++) {
-    if (index.has(row.candidateIds[j]!)) keep.push(j);
+  const m = row.candidateIds.length;
+  // Snapshot index and stored position of each candidate still in the run.
+  const candidatesAll = new Int32Array(m);
+  const stored = new Int32Array(m);
+  let n = 0;
+  for (let j = 0; j < m; j++) {
+    const c = indexOf.get(row.candidateIds[j]!);
+    if (c === undefined) continue;
+    candidatesAll[n] = c;
+    stored[n] = j;
+    n++;
   }
-  const candidates = Int32Array.from(keep, (j) => index.get(row.candidateIds[j]!)!);
+  const candidates = candidatesAll.subarray(0, n);
+  const overlap = new Float64Array(n);
+  const shared = new Int32Array(n);
+  const coPresenceCount = new Int32Array(n);
+  const avgTicketCandidate = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    const j = stored[p]!;
+    overlap[p] = scaleOverlap(row.overlap[j]!, weights.normalization, runMax);
+    shared[p] = row.shared[j]!;
+    // Stored as c/3 (float32): the count is recovered exactly.
+    coPresenceCount[p] = Math.round(3 * row.coPresence[j]!);
+    avgTicketCandidate[p] = avgTicket[candidates[p]!]!;
+  }
   const ranked = rerankPool(
-    {
-      candidates,
-      overlap: Float64Array.from(keep, (j) => scaleOverlap(row.overlap[j]!, weights.normalization, runMax)),
-      shared: Int32Array.from(keep, (j) => row.shared[j]!),
-      // Stored as c/3 (float32): the count is recovered exactly.
-      coPresenceCount: Int32Array.from(keep, (j) => Math.round(3 * row.coPresence[j]!)),
-      avgTicketUser: avgTicket[u]!,
-      avgTicketCandidate: Float64Array.from(candidates, (c) => avgTicket[c]!),
-    },
+    { candidates, overlap, shared, coPresenceCount, avgTicketUser: avgTicket[u]!, avgTicketCandidate },
     weights,
   );
-  // Position in the stored row of each kept candidate (candidates are distinct within a pool).
-  const rawOf = new Map<number, number>();
-  keep.forEach((j, p) => rawOf.set(candidates[p]!, row.overlap[j]!));
-  const n = ranked.length;
+  // Where each candidate was stored (candidates are distinct within a pool).
+  const at = new Map<number, number>();
+  for (let p = 0; p < n; p++) at.set(candidates[p]!, stored[p]!);
+  const size = ranked.length;
   const pool: Pool = {
-    ids: new Int32Array(n),
-    score: new Float64Array(n),
-    overlap: new Float64Array(n),
-    coPresence: new Float64Array(n),
-    spendLevel: new Float64Array(n),
-    shared: new Int16Array(n),
-    rawOverlap: new Float64Array(n),
+    ids: new Int32Array(size),
+    score: new Float64Array(size),
+    overlap: new Float64Array(size),
+    coPresence: new Float64Array(size),
+    spendLevel: new Float64Array(size),
+    shared: new Int16Array(size),
+    rawOverlap: new Float64Array(size),
   };
   ranked.forEach((r, i) => {
     pool.ids[i] = r.candidate;
@@ -86,7 +98,7 @@ function finalPool(
     pool.coPresence[i] = r.coPresence;
     pool.spendLevel[i] = r.spendLevel;
     pool.shared[i] = r.sharedMerchantCount;
-    pool.rawOverlap[i] = rawOf.get(r.candidate)!;
+    pool.rawOverlap[i] = row.overlap[at.get(r.candidate)!]!;
   });
   return pool;
 }
@@ -125,14 +137,16 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const weights = weightsOf(run);
   const snapshot = await ctx.pipeline.runUsers(run.id);
   const index = new Map<string, number>(snapshot.map((u, i) => [u.userId, i]));
+  // Ids are below 2^53 (bigint identities): number keys hash faster than the strings of a parse.
+  const indexOf = new Map<number, number>(snapshot.map((u, i) => [Number(u.userId), i]));
   const userIds = snapshot.map((u) => u.userId);
   const avgTicket = Float64Array.from(snapshot, (u) => u.avgTicket);
   const pools: Array<Pool | undefined> = new Array<Pool | undefined>(snapshot.length);
   const runMax = weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages);
   await ctx.pipeline.loadShardPools(run.id, (row) => {
-    const u = index.get(row.userId);
+    const u = indexOf.get(row.userId);
     if (u === undefined) return;
-    pools[u] = finalPool(row, u, index, avgTicket, weights, runMax);
+    pools[u] = finalPool(row, u, indexOf, avgTicket, weights, runMax);
   });
   const loadSeconds = seconds(started);
   await job.updateProgress(30);
