@@ -88,6 +88,9 @@ async function populationLoaded(): Promise<boolean> {
     await probe.end();
   }
 }
+const loadBeforeLoad = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(', ');
 const reused = await populationLoaded();
 if (!reused) await recreateDatabase(DB_URL);
 const pool = createPool({ connectionString: DB_URL, statementTimeoutMs: 4 * 3_600_000, max: 4 }, log);
@@ -120,7 +123,9 @@ const loadAtStart = loadText();
 
 // 2. the reference: score:file on the same data
 let scoreFileSeconds = Number.NaN;
+let scoreFileCpu = Number.NaN;
 if (!args['no-reference']) {
+  const cpuBefore = childrenCpuSeconds();
   t = performance.now();
   const ref = spawnSync(
     process.execPath,
@@ -138,8 +143,9 @@ if (!args['no-reference']) {
     { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   scoreFileSeconds = (performance.now() - t) / 1000;
+  scoreFileCpu = childrenCpuSeconds() - cpuBefore;
   if (ref.status !== 0) throw new Error(`score:file failed: ${ref.stderr.toString()}`);
-  say(`score:file: ${scoreFileSeconds.toFixed(1)} s`);
+  say(`score:file: ${scoreFileSeconds.toFixed(1)} s (${scoreFileCpu.toFixed(1)} CPU s)`);
 }
 
 // 3. the pipeline with N worker processes
@@ -153,11 +159,32 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds (user + system) of a live process, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ');
+    return Math.round(Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of this process's waited-for children so far (cutime + cstime). */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 type Result = {
   processes: number;
   totalSeconds: number;
   stages: Record<string, number>;
   peakRssMb: number[];
+  cpuSeconds: number[];
+  loadAfter: string;
 };
 const results: Result[] = [];
 // Extra node flags for the worker processes, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
@@ -200,6 +227,7 @@ for (const n of processCounts) {
   const totalSeconds = (performance.now() - started) / 1000;
   const final = await service.get(run.id);
   const rss = workers.map((w) => peakRssMb(w.pid));
+  const cpu = workers.map((w) => cpuSeconds(w.pid));
   for (const w of workers) w.kill('SIGTERM');
   await Promise.allSettled(Object.values(queues.queues).map((q) => q.obliterate({ force: true })));
   await queues.close();
@@ -213,7 +241,14 @@ for (const n of processCounts) {
     pair: Number(s['pair']?.['seconds']),
     publish: Number(s['publish']?.['seconds']),
   };
-  results.push({ processes: n, totalSeconds: Math.round(totalSeconds * 100) / 100, stages, peakRssMb: rss });
+  results.push({
+    processes: n,
+    totalSeconds: Math.round(totalSeconds * 100) / 100,
+    stages,
+    peakRssMb: rss,
+    cpuSeconds: cpu,
+    loadAfter: loadText(),
+  });
   say(
     `${String(n)} process(es): ${JSON.stringify(results.at(-1))}; paired ${String(final.pairedUsers)} of ${String(final.eligibleUsers)}`,
   );
@@ -231,16 +266,19 @@ const lines = [
   `Command: \`npm run bench:nightly -- --users ${String(args.users)} --seed ${String(args.seed)} --shards ${String(args.shards)}\``,
   `(${String(loaded.users)} users, ${String(loaded.transactions)} transactions bulk-loaded in ${loadSeconds.toFixed(1)} s plus ${vacuumSeconds.toFixed(1)} s of VACUUM ANALYZE, untimed; each worker`,
   'process scores with one thread; machine: ' + `${String(spawnSync('nproc').stdout).trim()} cores).`,
-  `Load average (1, 5, 15 min): ${loadAtStart} before the reference, ${loadText()} at the end.`,
+  `Code: ${String(spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO }).stdout).trim()}.`,
+  `Load average (1, 5, 15 min): ${loadBeforeLoad} before the load, ${loadAtStart} before the reference, ${results.map((r) => `${r.loadAfter} after ${String(r.processes)} process(es)`).join(', ')}.`,
   '',
-  `Reference \`score:file\` (2 threads) on the same agg.tsv: ${scoreFileSeconds.toFixed(1)} s.`,
+  `Reference \`score:file\` (2 threads) on the same agg.tsv: ${scoreFileSeconds.toFixed(1)} s (${scoreFileCpu.toFixed(1)} CPU s).`,
   '',
-  '| worker processes | total s | prepare s | score s (slowest shard) | score s (sum of shards) | pair s | publish s | peak RSS per process (MB) |',
-  '|---|---|---|---|---|---|---|---|',
+  '| worker processes | total s | prepare s | score s (slowest shard) | score s (sum of shards) | pair s | publish s | peak RSS per process (MB) | CPU s per worker process |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${String(r.processes)} | ${r.totalSeconds.toFixed(1)} | ${String(r.stages['prepare'])} | ${String(r.stages['scoreShardMax'])} | ${String(r.stages['scoreShardSum'])} | ${String(r.stages['pair'])} | ${String(r.stages['publish'])} | ${r.peakRssMb.join(', ')} |`,
+      `| ${String(r.processes)} | ${r.totalSeconds.toFixed(1)} | ${String(r.stages['prepare'])} | ${String(r.stages['scoreShardMax'])} | ${String(r.stages['scoreShardSum'])} | ${String(r.stages['pair'])} | ${String(r.stages['publish'])} | ${r.peakRssMb.join(', ')} | ${r.cpuSeconds.join(', ')} |`,
   ),
+  '',
+  'CPU s per worker process counts the Node process (its scoring thread included), not the Postgres backends.',
   '',
   ...(one && two
     ? [
