@@ -2,13 +2,19 @@
  * Nightly pipeline benchmark:
  *
  *   npm run bench:nightly -- [--users 200000] [--seed 1] [--shards 8] [--processes 1,2] [--no-record]
+ *                            [--no-reference] [--reuse-db]
  *
- * Generates a population (cached under bench/out/), bulk-loads it with COPY into a fresh
- * database (untimed), times `score:file` on the same data's agg.tsv (the reference: the
+ * `--no-reference` skips score:file and `--reuse-db` keeps a database that already holds the
+ * population (both for profiling; such runs are never recorded). BENCH_DATABASE_NAME picks the
+ * database, BENCH_WORKER_NODE_ARGS adds node flags to the workers (e.g. `--cpu-prof`).
+ *
+ * Generates a population (cached under bench/out/), bulk-loads it into a fresh database
+ * (untimed, but printed: COPY FREEZE per partition, keys and indexes rebuilt afterwards, see
+ * bulk-transactions.ts), times `score:file` on the same data's agg.tsv (the reference: the
  * offline exact top-k with the seed weight set), then runs the whole pipeline end to end through
  * Redis with 1 and with 2 worker processes (`workers/worker.ts`, one scoring thread each): per
- * stage seconds, total seconds and peak RSS (VmHWM) per process. Appends the figures with the
- * date and the command to bench/RESULTS.md.
+ * stage seconds, total seconds, peak RSS (VmHWM) and CPU seconds per process. Appends the
+ * figures with the date, the command, the commit and the load averages to bench/RESULTS.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
