@@ -94,6 +94,12 @@ async function populationLoaded(): Promise<boolean> {
     await probe.end();
   }
 }
+// The code the workers run: the commit at the start, and whether the tree differed from it.
+const commitAtStart = String(spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO }).stdout).trim();
+const dirtyAtStart =
+  String(
+    spawnSync('git', ['status', '--porcelain', '--', 'src', 'workers', 'migrations'], { cwd: REPO }).stdout,
+  ).trim() !== '';
 const loadBeforeLoad = loadavg()
   .map((x) => x.toFixed(2))
   .join(', ');
@@ -272,7 +278,7 @@ const lines = [
   `Command: \`npm run bench:nightly -- --users ${String(args.users)} --seed ${String(args.seed)} --shards ${String(args.shards)}\``,
   `(${String(loaded.users)} users, ${String(loaded.transactions)} transactions bulk-loaded in ${loadSeconds.toFixed(1)} s plus ${vacuumSeconds.toFixed(1)} s of VACUUM ANALYZE, untimed; each worker`,
   'process scores with one thread; machine: ' + `${String(spawnSync('nproc').stdout).trim()} cores).`,
-  `Code: ${String(spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO }).stdout).trim()}.`,
+  `Code: ${commitAtStart}${dirtyAtStart ? ' with uncommitted changes under src/, workers/ or migrations/' : ''} (at the start of the run).`,
   `Load average (1, 5, 15 min): ${loadBeforeLoad} before the load, ${loadAtStart} before the reference, ${results.map((r) => `${r.loadAfter} after ${String(r.processes)} process(es)`).join(', ')}.`,
   '',
   `Reference \`score:file\` (2 threads) on the same agg.tsv: ${scoreFileSeconds.toFixed(1)} s (${scoreFileCpu.toFixed(1)} CPU s).`,

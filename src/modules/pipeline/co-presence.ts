@@ -23,14 +23,19 @@ export function coPresenceCounter(
   merchantCount: number,
   gapMinutes: number,
 ): CoPresenceCounter {
+  // Only non-stop merchants ever count: the others are left out of the lists (a user visits
+  // several of the few stop merchants, so this also shortens every scan).
   const n = users.length;
   const listStart = new Int32Array(n + 1);
   let entries = 0;
   let minutesTotal = 0;
   for (let i = 0; i < n; i++) {
     const u = users[i]!;
-    entries += u.merchants.length;
-    minutesTotal += u.minutes.length;
+    for (let j = 0; j < u.merchants.length; j++) {
+      if (stop[u.merchants[j]!] !== 0) continue;
+      entries++;
+      minutesTotal += u.visits[j]!;
+    }
     listStart[i + 1] = entries;
   }
   const merchant = new Int32Array(entries);
@@ -41,16 +46,20 @@ export function coPresenceCounter(
   for (const u of users) {
     let k = 0;
     for (let j = 0; j < u.merchants.length; j++) {
+      const visits = u.visits[j]!;
+      if (stop[u.merchants[j]!] !== 0) {
+        k += visits;
+        continue;
+      }
       merchant[e] = u.merchants[j]!;
       visitStart[e] = m;
-      const visits = u.visits[j]!;
       for (let x = 0; x < visits; x++) minutes[m++] = u.minutes[k++]!;
       e++;
     }
   }
   visitStart[entries] = m;
 
-  // slot[merchant] = 1 + the current user's entry at that merchant (0: not visited, or a stop).
+  // slot[merchant] = 1 + the current user's entry at that merchant (0: not visited).
   const slot = new Int32Array(merchantCount);
   let current = -1;
 
@@ -73,9 +82,7 @@ export function coPresenceCounter(
         for (let p = listStart[current]!; p < listStart[current + 1]!; p++) slot[merchant[p]!] = 0;
       }
       current = u;
-      for (let p = listStart[u]!; p < listStart[u + 1]!; p++) {
-        if (stop[merchant[p]!] === 0) slot[merchant[p]!] = p + 1;
-      }
+      for (let p = listStart[u]!; p < listStart[u + 1]!; p++) slot[merchant[p]!] = p + 1;
     },
     count(v) {
       let c = 0;

@@ -151,6 +151,20 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const loadSeconds = seconds(started);
   await job.updateProgress(30);
 
+  // The final pools are written first: Postgres then merges the GIN index's pending lists while
+  // this thread pairs (awaited before the stage ends).
+  const writeStarted = performance.now();
+  function* finalRows(): Generator<CandidateRow> {
+    for (let u = 0; u < pools.length; u++) {
+      const pool = pools[u];
+      if (pool !== undefined && pool.ids.length > 0) yield poolRow(userIds[u]!, pool, userIds);
+    }
+  }
+  await ctx.pipeline.replaceRunCandidates(run.id, finalRows());
+  const candidatesSeconds = seconds(writeStarted);
+  const merged = ctx.pipeline.mergeCandidatesIndex();
+  await job.updateProgress(50);
+
   const pairingStarted = performance.now();
   const empty = { indices: new Int32Array(0), scores: new Float64Array(0), sharedCounts: new Int16Array(0) };
   const users: PairingUser[] = snapshot.map((s, i) => {
@@ -191,15 +205,6 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   );
   const pairingSeconds = seconds(pairingStarted);
   await job.updateProgress(70);
-  const writeStarted = performance.now();
-  function* finalRows(): Generator<CandidateRow> {
-    for (let u = 0; u < pools.length; u++) {
-      const pool = pools[u];
-      if (pool !== undefined && pool.ids.length > 0) yield poolRow(userIds[u]!, pool, userIds);
-    }
-  }
-  await ctx.pipeline.replaceRunCandidates(run.id, finalRows());
-  await job.updateProgress(85);
 
   const component = (a: number, b: number): { overlap: number; cp: number; sl: number } => {
     for (const [x, y] of [
@@ -229,8 +234,10 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
       shared: p.sharedMerchants,
     };
   });
+  const pairsStarted = performance.now();
   await ctx.pipeline.writePairs(run.id, pairs);
-  const writeSeconds = seconds(writeStarted);
+  await merged;
+  const writeSeconds = Math.round((candidatesSeconds + seconds(pairsStarted)) * 100) / 100;
 
   const pairedUsers = pairs.length * 2;
   const eligibleUsers = snapshot.length;

@@ -6,6 +6,7 @@ import {
   copyInLines,
   copyOutLines,
   inTransaction,
+  parseIntegerArray,
   parseNumberArray,
   parseWordArray,
   withClient,
@@ -297,10 +298,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
                 ageMax: Number(c[7]),
                 verified: bool(c[8]),
                 onlyVerified: bool(c[9]),
-                merchants: parseNumberArray(c[10] ?? '{}'),
-                visits: parseNumberArray(c[11] ?? '{}'),
-                lastDays: parseNumberArray(c[12] ?? '{}'),
-                minutes: parseNumberArray(c[13] ?? '{}'),
+                merchants: parseIntegerArray(c[10] ?? '{}'),
+                visits: parseIntegerArray(c[11] ?? '{}'),
+                lastDays: parseIntegerArray(c[12] ?? '{}'),
+                minutes: parseIntegerArray(c[13] ?? '{}'),
                 amountCents: Number(c[14]),
                 txnCount: Number(c[15]),
               }),
@@ -377,8 +378,15 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await client.query(`SET LOCAL gin_pending_list_limit = '${String(GIN_PENDING_LIST_KB)}kB'`);
         await copyCandidates(client, runId, rows);
       });
-      // Merged now rather than left to autovacuum, so that the index is compact when the run is
-      // published. A role that may not do this leaves it to autovacuum: nothing is lost.
+    },
+
+    /**
+     * Merges the pending lists of the candidates GIN index (after replaceRunCandidates) now rather
+     * than leaving them to autovacuum, so that the index is compact when the run is published.
+     * Postgres does this alone: the pair stage pairs meanwhile. A role that may not do it leaves
+     * it to autovacuum: nothing is lost.
+     */
+    async mergeCandidatesIndex(): Promise<void> {
       await sql`
         SELECT gin_clean_pending_list(i.indexrelid::regclass)
         FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid
@@ -399,10 +407,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
             const c = line.split('\t');
             onRow({
               userId: Number(c[0]),
-              candidateIds: parseNumberArray(c[1] ?? '{}'),
+              candidateIds: parseIntegerArray(c[1] ?? '{}'),
               overlap: parseNumberArray(c[2] ?? '{}'),
               coPresence: parseNumberArray(c[3] ?? '{}'),
-              shared: parseNumberArray(c[4] ?? '{}'),
+              shared: parseIntegerArray(c[4] ?? '{}'),
             });
           },
         ),
