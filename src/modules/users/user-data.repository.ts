@@ -15,15 +15,19 @@ export function createUserDataRepository(db: Kysely<Database>) {
       return Number(result.numDeletedRows);
     },
 
-    /** The user's own candidate pools, every run. */
+    /**
+     * The user's own candidate pools, every run. (Their shard pools, `run_pools`, go with their
+     * run membership: {@link deleteRunMembership} cascades to them.)
+     */
     async deleteOwnCandidates(userId: string): Promise<number> {
       const result = await db.deleteFrom('candidates').where('user_id', '=', userId).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
 
     /**
-     * Takes the user out of every other user's candidate pool, dropping the same position from all
-     * six parallel arrays so that they stay aligned. Returns the number of pools changed.
+     * Takes the user out of every other user's candidate pool, published or kept by a run between
+     * its stages, dropping the same position from all parallel arrays so that they stay aligned.
+     * Returns the number of pools changed.
      */
     async removeFromCandidatePools(userId: string): Promise<number> {
       const result = await sql`
@@ -50,7 +54,28 @@ export function createUserDataRepository(db: Kysely<Database>) {
         ) k
         WHERE c.run_id = k.run_id AND c.user_id = k.user_id
       `.execute(db);
-      return Number(result.numAffectedRows ?? 0n);
+      // the same for the shard pools a run keeps between score and pair (four parallel arrays)
+      const shardPools = await sql`
+        UPDATE run_pools c
+        SET candidate_ids  = k.candidate_ids,
+            overlap_scores = k.overlap_scores,
+            co_presences   = k.co_presences,
+            shared_counts  = k.shared_counts
+        FROM (
+          SELECT p.run_id, p.user_id,
+            coalesce(array_agg(e.candidate_id ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS candidate_ids,
+            coalesce(array_agg(e.overlap ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS overlap_scores,
+            coalesce(array_agg(e.co_presence ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS co_presences,
+            coalesce(array_agg(e.shared ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS shared_counts
+          FROM run_pools p
+          CROSS JOIN LATERAL unnest(p.candidate_ids, p.overlap_scores, p.co_presences, p.shared_counts)
+            WITH ORDINALITY AS e(candidate_id, overlap, co_presence, shared, ord)
+          WHERE p.candidate_ids @> ARRAY[${userId}::bigint]
+          GROUP BY p.run_id, p.user_id
+        ) k
+        WHERE c.run_id = k.run_id AND c.user_id = k.user_id
+      `.execute(db);
+      return Number(result.numAffectedRows ?? 0n) + Number(shardPools.numAffectedRows ?? 0n);
     },
 
     /** The user's per-run features (aggregated from their transactions). */

@@ -41,6 +41,13 @@ const pool = async (userId: string) =>
     .execute(t.db)
     .then((r) => r.rows[0]);
 
+/** A user's shard pool of the run (kept between the score and pair stages). */
+const shardPool = async (userId: string) =>
+  sql<{ candidate_ids: string[]; overlap_scores: number[]; co_presences: number[]; shared_counts: number[] }>`
+    SELECT candidate_ids, overlap_scores, co_presences, shared_counts FROM run_pools WHERE user_id = ${userId}`
+    .execute(t.db)
+    .then((r) => r.rows[0]);
+
 const PII = [ADA.externalId, ADA.displayName, ADA.contactHandle, 'Ada wrote this note'];
 /** Her transaction ids stay only in the registry, which holds no user id; never in logs or audit. */
 const TRACES = [...PII, 'tx-ada-1'];
@@ -78,7 +85,7 @@ describe('DELETE /v1/me/consents/transactions', () => {
         transactions: 3,
         features: 1,
         candidates: 1,
-        candidateEntries: 2,
+        candidateEntries: 3,
         runSnapshots: 1,
         pairs: 1,
         reveals: 1,
@@ -108,6 +115,13 @@ describe('DELETE /v1/me/consents/transactions', () => {
       co_presences: [],
       spend_levels: [],
       shared_counts: [],
+    });
+    // and the shard pool the run keeps between score and pair lost her too, aligned
+    expect(await shardPool(world.ben)).toEqual({
+      candidate_ids: [world.cal],
+      overlap_scores: [0.6],
+      co_presences: [0],
+      shared_counts: [2],
     });
     // Today's match ended for both sides; the past one is history and stays as it was.
     const matches = await t.db
@@ -171,7 +185,7 @@ describe('DELETE /v1/me/consents/transactions', () => {
         reveals: 0,
         guesses: 0,
         candidates: 1,
-        candidateEntries: 2,
+        candidateEntries: 3,
         runSnapshots: 1,
       },
       endedMatches: 1,
@@ -214,6 +228,7 @@ describe('DELETE /v1/me', () => {
     // Others keep their own data; their pools lost her, aligned.
     expect((await pool(world.ben))?.candidate_ids).toEqual([world.cal, world.cal]);
     expect((await pool(world.cal))?.candidate_ids).toEqual([]);
+    expect((await shardPool(world.ben))?.candidate_ids).toEqual([world.cal]);
     expect(await t.db.selectFrom('users').select('external_id').orderBy('external_id').execute()).toEqual([
       { external_id: BEN.externalId },
       { external_id: CAL.externalId },

@@ -130,14 +130,6 @@ export async function seedWorld(db: Kysely<Database>): Promise<World> {
       (${runId}, ${ben}, ARRAY[${cal}, ${ada}, ${cal}]::bigint[], '{0.7,0.9,0.2}', '{0.6,0.8,0.1}', '{0,0.1,0}', '{0.5,0.9,0.4}', '{2,3,2}'),
       (${runId}, ${cal}, ARRAY[${ada}]::bigint[], '{0.4}', '{0.3}', '{0}', '{0.5}', '{2}')
   `.execute(db);
-  // The shard pools the run keeps between score and pair: Ada's own, and Ben's holding Ada.
-  await sql`
-    INSERT INTO run_pools (run_id, user_id, shard, candidate_ids, overlap_scores, co_presences, shared_counts)
-    VALUES
-      (${runId}, ${ada}, 0, ARRAY[${ben}, ${cal}]::bigint[], '{0.8,0.3}', '{0.1,0}', '{3,2}'),
-      (${runId}, ${ben}, 0, ARRAY[${cal}, ${ada}]::bigint[], '{0.6,0.8}', '{0,0.1}', '{2,3}')
-  `.execute(db);
-
   const match = (userId: string, counterpart: string, date: string, matchId: string, alias: string) => sql`
     INSERT INTO matches (user_id, match_date, match_id, run_id, counterpart_id, alias, score, shared_bucket,
                          top_categories, crossed_paths)
@@ -211,10 +203,13 @@ export async function seedWorld(db: Kysely<Database>): Promise<World> {
     INSERT INTO run_features (run_id, user_id, merchant_idx, visits, last_days, visit_minutes, amount_cents, txn_count)
     VALUES (${runId}, ${ada}, '{0,1}', '{2,1}', '{28,27}', '{100,200,300}', 7500, 3),
            (${runId}, ${ben}, '{0}', '{1}', '{28}', '{150}', 2500, 1)`.execute(db);
-  // The score shards' pools (migration 20261122T0600_run_pools).
+  // The score shards' pools (migration 20261122T0600_run_pools): Ada's own, and Ben's holding Ada.
   await sql`
     INSERT INTO run_pools (run_id, user_id, shard, candidate_ids, overlap_scores, co_presences, shared_counts)
-    VALUES (${runId}, ${ada}, 0, ARRAY[${ben}]::bigint[], '{0.8}', '{0.1}', '{3}')`.execute(db);
+    VALUES (${runId}, ${ada}, 0, ARRAY[${ben}]::bigint[], '{0.8}', '{0.1}', '{3}'),
+           (${runId}, ${ben}, 0, ARRAY[${cal}, ${ada}]::bigint[], '{0.6,0.8}', '{0,0.1}', '{2,3}')`.execute(
+    db,
+  );
   await sql`
     INSERT INTO run_pairs (run_id, user_a, user_b, score, overlap, co_presence, spend_level, shared_count)
     VALUES (${runId}, LEAST(${ada}::bigint, ${ben}::bigint), GREATEST(${ada}::bigint, ${ben}::bigint), 0.72, 0.8, 0.1, 0.9, 3)
