@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../../db/database.ts';
-import { copyOutLines, inTransaction, parseNumberArray, parseWordArray } from '../pipeline/copy.ts';
-import { inMerchantOrder, type CityUser, type RunMerchants } from '../pipeline/pipeline.repository.ts';
+import { copyOutLines, inTransaction } from '../pipeline/copy.ts';
+import { parseSnapshotUserLine, type CityUser, type RunMerchants } from '../pipeline/pipeline.repository.ts';
 
 /**
  * What an evaluation reads from the current data. The snapshot is the nightly prepare's, computed
@@ -24,8 +24,6 @@ export type Snapshot = { users: CityUser[]; merchants: RunMerchants };
 
 /** A past shown match that has decisions: its two users, how many decided and how many liked. */
 export type DecidedMatch = { userA: string; userB: string; decisions: number; likes: number };
-
-const bool = (s: string | undefined): boolean => s === 't';
 
 /** work_mem of the snapshot transaction, as the nightly prepare sets it (its sorts stay in memory). */
 const SNAPSHOT_WORK_MEM_MB = 256;
@@ -93,35 +91,13 @@ export function createEvaluationDataRepository(db: Db, pool: pg.Pool) {
         const users: CityUser[] = [];
         await copyOutLines(
           client,
-          `SELECT eu.user_id, eu.city, eu.gender, eu.seeking, eu.age, eu.age_min, eu.age_max, eu.verified,
+          `SELECT eu.user_id, eu.city, 0 AS shard, eu.gender, eu.seeking, eu.age, eu.age_min, eu.age_max, eu.verified,
                   eu.only_verified, coalesce(f.merchant_idx, '{}'), coalesce(f.visits, '{}'),
                   coalesce(f.last_days, '{}'), coalesce(f.visit_minutes, '{}'), coalesce(f.amount_cents, 0),
                   coalesce(f.txn_count, 0)
            FROM eval_users eu LEFT JOIN eval_features f ON f.user_id = eu.user_id
            ORDER BY eu.user_id`,
-          (line) => {
-            const c = line.split('\t');
-            users.push(
-              inMerchantOrder({
-                userId: c[0] ?? '',
-                city: c[1] ?? '',
-                shard: 0,
-                gender: c[2] ?? '',
-                seeking: parseWordArray(c[3] ?? '{}'),
-                age: Number(c[4]),
-                ageMin: Number(c[5]),
-                ageMax: Number(c[6]),
-                verified: bool(c[7]),
-                onlyVerified: bool(c[8]),
-                merchants: parseNumberArray(c[9] ?? '{}'),
-                visits: parseNumberArray(c[10] ?? '{}'),
-                lastDays: parseNumberArray(c[11] ?? '{}'),
-                minutes: parseNumberArray(c[12] ?? '{}'),
-                amountCents: Number(c[13]),
-                txnCount: Number(c[14]),
-              }),
-            );
-          },
+          (line) => users.push(parseSnapshotUserLine(line)),
         );
         const df = Int32Array.from(merchantRows.rows, (r) => r.df);
         return {

@@ -5,11 +5,11 @@ import { scaleOverlap } from '../../core/scoring/candidates.ts';
 import type { ScoringMatrix } from '../../core/scoring/matrix.ts';
 import { rerankPool, type PoolSignals } from '../../core/scoring/rerank.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
-import type { Gender } from '../../core/shared/gender.ts';
 import { computeCandidates } from '../../scoring/parallel.ts';
 import type { CityUser } from '../pipeline/pipeline.repository.ts';
 import {
   ageRanges,
+  asPairingUser,
   buildCityMatrix,
   buildEligibility,
   coPresenceCount,
@@ -165,22 +165,7 @@ export async function scorePopulation(input: ScoringInput): Promise<ScoredPopula
   }
   await input.onProgress(1);
 
-  const pairingUsers: PairingUser[] = users.map((u) => ({
-    id: u.userId,
-    city: u.city,
-    gender: u.gender as Gender,
-    seeking: u.seeking as Gender[],
-    age: u.age,
-    ageMin: u.ageMin,
-    ageMax: u.ageMax,
-    verified: u.verified,
-    onlyVerified: u.onlyVerified,
-    // The snapshot holds only users eligible now: no suspension, both consents.
-    suspended: false,
-    consentTransactions: true,
-    consentMatching: true,
-    candidates: empty,
-  }));
+  const pairingUsers: PairingUser[] = users.map(asPairingUser);
 
   const scorePair = (u: number, v: number): number => {
     const { overlap, shared } = pairOverlap(matrix, u, v);

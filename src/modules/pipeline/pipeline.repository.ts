@@ -159,6 +159,33 @@ export function inMerchantOrder(u: CityUser): CityUser {
   };
 }
 
+/**
+ * One text-COPY line of a user snapshot with features, columns: user_id, city, shard, gender,
+ * seeking, age, age_min, age_max, verified, only_verified, merchant_idx, visits, last_days,
+ * visit_minutes, amount_cents, txn_count (the run's `loadUsers`, and an evaluation's snapshot).
+ */
+export function parseSnapshotUserLine(line: string): CityUser {
+  const c = line.split('\t');
+  return inMerchantOrder({
+    userId: c[0] ?? '',
+    city: c[1] ?? '',
+    shard: Number(c[2]),
+    gender: c[3] ?? '',
+    seeking: parseWordArray(c[4] ?? '{}'),
+    age: Number(c[5]),
+    ageMin: Number(c[6]),
+    ageMax: Number(c[7]),
+    verified: bool(c[8]),
+    onlyVerified: bool(c[9]),
+    merchants: parseIntegerArray(c[10] ?? '{}'),
+    visits: parseIntegerArray(c[11] ?? '{}'),
+    lastDays: parseIntegerArray(c[12] ?? '{}'),
+    minutes: parseIntegerArray(c[13] ?? '{}'),
+    amountCents: Number(c[14]),
+    txnCount: Number(c[15]),
+  });
+}
+
 export function createPipelineRepository(db: Db, pool: pg.Pool) {
   return {
     /**
@@ -284,29 +311,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
            WHERE ru.run_id = ${runLiteral(runId)} ${city === undefined ? '' : `AND ru.city = ${client.escapeLiteral(city)}`}
            ORDER BY ru.user_id`,
-          (line) => {
-            const c = line.split('\t');
-            out.push(
-              inMerchantOrder({
-                userId: c[0] ?? '',
-                city: c[1] ?? '',
-                shard: Number(c[2]),
-                gender: c[3] ?? '',
-                seeking: parseWordArray(c[4] ?? '{}'),
-                age: Number(c[5]),
-                ageMin: Number(c[6]),
-                ageMax: Number(c[7]),
-                verified: bool(c[8]),
-                onlyVerified: bool(c[9]),
-                merchants: parseIntegerArray(c[10] ?? '{}'),
-                visits: parseIntegerArray(c[11] ?? '{}'),
-                lastDays: parseIntegerArray(c[12] ?? '{}'),
-                minutes: parseIntegerArray(c[13] ?? '{}'),
-                amountCents: Number(c[14]),
-                txnCount: Number(c[15]),
-              }),
-            );
-          },
+          (line) => out.push(parseSnapshotUserLine(line)),
         );
         return out;
       });

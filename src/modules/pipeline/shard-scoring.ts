@@ -32,7 +32,11 @@ export type CityContext = {
   coPresence: CoPresenceCounter;
 };
 
-function asPairingUser(u: CityUser): PairingUser {
+/**
+ * A snapshot user as the pairing core takes them, with no candidates yet. The snapshot holds only
+ * users eligible at prepare time: not suspended, both consents current.
+ */
+export function asPairingUser(u: CityUser): PairingUser {
   return {
     id: u.userId,
     city: u.city,
