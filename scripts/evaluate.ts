@@ -11,10 +11,9 @@
  * of the user's ranked candidates (pool by overlap, re-ranked by the full score). `--mask` pairs
  * leave both the rankings and the negatives. Output: a table, or one JSON object with --json.
  */
-import { parseArgs } from 'node:util';
 import { InputFormatError } from '../src/evaluation/inputs.ts';
 import { measure, prepareMatrix } from '../src/evaluation/engine.ts';
-import { intFlag, loadDataset, progressBar, readWeightSet } from '../src/evaluation/load.ts';
+import { intFlag, loadDataset, parseCli, progressBar, readWeightSet } from '../src/evaluation/load.ts';
 import { TsvFormatError } from '../src/scoring/tsv.ts';
 
 const USAGE = `usage: npm run evaluate -- --input agg.tsv --labels pairs.tsv [--weights w.json] [--transactions tx.csv]
@@ -25,32 +24,22 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-let values;
-try {
-  values = parseArgs({
-    options: {
-      input: { type: 'string' },
-      labels: { type: 'string' },
-      weights: { type: 'string' },
-      transactions: { type: 'string' },
-      mask: { type: 'string' },
-      'window-days': { type: 'string' },
-      negatives: { type: 'string' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const values = parseCli(
+  {
+    input: { type: 'string' },
+    labels: { type: 'string' },
+    weights: { type: 'string' },
+    transactions: { type: 'string' },
+    mask: { type: 'string' },
+    'window-days': { type: 'string' },
+    negatives: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+  USAGE,
+  fail,
+);
 
 const round = (x: number, digits = 4): number | null =>
   Number.isFinite(x) ? Number(x.toFixed(digits)) : null;

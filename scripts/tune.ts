@@ -11,10 +11,9 @@
  * winner is written as a body that POST /v1/analyst/weight-sets accepts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Metrics } from '../src/evaluation/engine.ts';
 import { InputFormatError } from '../src/evaluation/inputs.ts';
-import { formatIssues, intFlag, loadDataset, progressBar } from '../src/evaluation/load.ts';
+import { formatIssues, intFlag, loadDataset, parseCli, progressBar } from '../src/evaluation/load.ts';
 import {
   DEFAULT_GRID,
   expandGrid,
@@ -38,35 +37,25 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-let values;
-try {
-  values = parseArgs({
-    options: {
-      input: { type: 'string' },
-      labels: { type: 'string' },
-      transactions: { type: 'string' },
-      mask: { type: 'string' },
-      grid: { type: 'string' },
-      out: { type: 'string' },
-      objective: { type: 'string', default: 'auc' },
-      holdout: { type: 'string', default: '0.3' },
-      negatives: { type: 'string' },
-      seed: { type: 'string' },
-      top: { type: 'string' },
-      threads: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const values = parseCli(
+  {
+    input: { type: 'string' },
+    labels: { type: 'string' },
+    transactions: { type: 'string' },
+    mask: { type: 'string' },
+    grid: { type: 'string' },
+    out: { type: 'string' },
+    objective: { type: 'string', default: 'auc' },
+    holdout: { type: 'string', default: '0.3' },
+    negatives: { type: 'string' },
+    seed: { type: 'string' },
+    top: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+  USAGE,
+  fail,
+);
 
 function readGrid(path: string | undefined): Grid {
   if (path === undefined) return DEFAULT_GRID;

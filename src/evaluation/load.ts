@@ -1,10 +1,46 @@
 import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { z } from 'zod';
 import { WeightSetSchema, type WeightSet } from '../core/scoring/index.ts';
 import { readAggregateTsv, toDense } from '../scoring/tsv.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
 import { InputFormatError, readPairsTsv, readTransactionsCsv } from './inputs.ts';
+
+/**
+ * The command line of an evaluation CLI: `parseArgs` (strict, no positionals) with `--help`
+ * (prints `usage`, exits 0); a malformed line goes to `fail` (usage error, exit 2).
+ */
+export function parseCli<const O extends ParseArgsOptionsConfig>(
+  options: O,
+  usage: string,
+  fail: (message: string) => never,
+): ParsedValues<O> {
+  const config = {
+    options: { ...options, help: { type: 'boolean', default: false } } as const,
+    strict: true,
+    allowPositionals: false,
+  } as const;
+  let values: ParsedValues<O> & { help?: boolean | undefined };
+  try {
+    values = parseArgs(config).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** The options of `parseArgs` (the type is not exported under its own name). */
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** The parsed flags of a strict, positional-free command line with these options. */
+type ParsedValues<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>
+>['values'];
 
 /** A progress bar on stderr when it is a terminal; otherwise nothing (no noise in logs or pipes). */
 export function progressBar(label: string, withEta = true): cliProgress.SingleBar | undefined {
