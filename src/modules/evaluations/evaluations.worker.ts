@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { QueueConfig } from '../../queue/connection.ts';
 import { createQueueConnection } from '../../queue/connection.ts';
 import { QUEUE } from '../../queue/names.ts';
+import { closeWorkers, keepReconciled } from '../../queue/worker-lifecycle.ts';
 import type { PipelineQueues } from '../../queue/producers.ts';
 import { failureText } from '../pipeline/workers.ts';
 import { processEvaluation, type EvaluationContext } from './evaluations.jobs.ts';
@@ -75,32 +76,14 @@ export function startEvaluationWorker(
       ctx.log.warn({ err: { message: (error as Error).message } }, 'evaluation reconcile failed; will retry');
       return 0;
     });
-  let wasDown = false;
-  connection.on('close', () => {
-    wasDown = true;
-  });
-  connection.on('ready', () => {
-    if (wasDown) {
-      wasDown = false;
-      void safeReconcile();
-    }
-  });
-  void safeReconcile();
-  const timer = setInterval(() => void safeReconcile(), options.reconcileIntervalMs);
-  timer.unref();
+  const stopReconciling = keepReconciled(connection, safeReconcile, options.reconcileIntervalMs);
 
   return {
     worker,
     reconcile,
     async close(timeoutMs = 30_000) {
-      clearInterval(timer);
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), timeoutMs).unref(),
-      );
-      if ((await Promise.race([worker.close().then(() => 'closed' as const), timeout])) === 'timeout') {
-        await worker.close(true);
-      }
-      connection.disconnect();
+      stopReconciling();
+      await closeWorkers([worker], [connection], timeoutMs);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { createQueueConnection } from '../../queue/connection.ts';
 import { QUEUE, type PipelineQueueName, type StageName } from '../../queue/names.ts';
 import { parsePayload } from '../../queue/payloads.ts';
+import { closeWorkers, keepReconciled } from '../../queue/worker-lifecycle.ts';
 import type { PipelineQueues } from '../../queue/producers.ts';
 import type { RunsService } from '../runs/runs.service.ts';
 import type { PipelineContext, StageJob, StageResult } from './context.ts';
@@ -120,35 +121,14 @@ export function startPipelineWorkers(
   }
 
   // Redis coming back (possibly empty) is the moment to re-enqueue from Postgres.
-  const first = connections[0];
-  let wasDown = false;
-  first?.on('close', () => {
-    wasDown = true;
-  });
-  first?.on('ready', () => {
-    if (wasDown) {
-      wasDown = false;
-      void safeReconcile();
-    }
-  });
-  void safeReconcile();
-  const timer = setInterval(() => void safeReconcile(), options.reconcileIntervalMs);
-  timer.unref();
+  const stopReconciling = keepReconciled(connections[0], safeReconcile, options.reconcileIntervalMs);
 
   return {
     workers,
     reconcile,
     async close(timeoutMs = 30_000) {
-      clearInterval(timer);
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), timeoutMs).unref(),
-      );
-      if ((await Promise.race([graceful.then(() => 'closed' as const), timeout])) === 'timeout') {
-        // Give the active jobs back: their locks lapse and another worker takes them over.
-        await Promise.all(workers.map((w) => w.close(true)));
-      }
-      for (const c of connections) c.disconnect();
+      stopReconciling();
+      await closeWorkers(workers, connections, timeoutMs);
     },
   };
 }
