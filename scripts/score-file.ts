@@ -149,11 +149,13 @@ try {
       parseBar?.update(Math.floor((100 * bytes) / total)),
     );
     parseBar?.stop();
+    const rows = file.rows;
+    // the file's id columns (16 bytes a row) are garbage once mapped, before the matrix is built
     const dense = toDense(file);
     lap('parse');
     const built = buildScoringMatrix(dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
     lap('weight');
-    return { matrix: built, userIds: dense.userIds, inputRows: file.rows };
+    return { matrix: built, userIds: dense.userIds, inputRows: rows };
   })();
   // the inverted index is built with the matrix; this phase is kept for comparable reports
   lap('index');
@@ -163,6 +165,8 @@ try {
   const pools = await computeCandidates(matrix, {
     k: weights.topK,
     minSharedMerchants: minShared,
+    // the output has no shared-merchant column
+    countShared: false,
     threads,
     ...(heavyColumns !== undefined && { heavyColumns }),
     onProgress: (done) => scoreBar?.update(done),

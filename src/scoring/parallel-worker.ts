@@ -17,7 +17,7 @@ const symmetricKernel = symmetric
       ...(options.exclude !== undefined && { exclude: options.exclude }),
       ...(options.ranges !== undefined && { ranges: options.ranges }),
       ...(symmetric.plan !== undefined && { plan: symmetric.plan }),
-      countShared: true,
+      countShared: options.countShared ?? true,
     })
   : undefined;
 const prunedKernel = symmetric ? undefined : createCandidateKernel(matrix, options);

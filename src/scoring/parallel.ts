@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   allUsers,
+  countsShared,
   emptyStats,
   generateCandidates,
   pairHeapsToPools,
@@ -14,7 +15,7 @@ import {
 import type { Eligibility } from '../core/scoring/eligibility.ts';
 import { assertRanges, closeExclusions, type Ranges } from '../core/scoring/filters.ts';
 import type { ScoringMatrix } from '../core/scoring/matrix.ts';
-import { createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
+import { createHeapGate, createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
 import { planSymmetric, type SymmetricPlan } from '../core/scoring/symmetric-plan.ts';
 
 /** Options of {@link computeCandidates}. */
@@ -176,10 +177,23 @@ export async function computeCandidates(
   const symmetric = useSymmetric(matrix, kernelOptions);
   const size = chunkSize ?? (symmetric ? 256 : 512);
   const chunks: Int32Array[] = [];
-  for (let s = 0; s < users.length; s += size) chunks.push(users.slice(s, s + size));
+  if (symmetric) {
+    // descending ids: the symmetric kernel's fast scan order (symmetric.ts, "Scan order")
+    for (let e = users.length; e > 0; e -= size) chunks.push(users.slice(Math.max(0, e - size), e).reverse());
+  } else {
+    for (let s = 0; s < users.length; s += size) chunks.push(users.slice(s, s + size));
+  }
   const n = Math.min(threads, chunks.length);
-  const heaps = symmetric
-    ? Array.from({ length: n }, () => createPairHeaps(matrix.userCount, kernelOptions.k, true))
+  // one gate for all heap sets: each thread rejects pairs by what every thread has kept
+  const gate = symmetric ? createHeapGate(matrix.userCount, kernelOptions.k, true) : undefined;
+  const heaps = gate
+    ? Array.from({ length: n }, () =>
+        createPairHeaps(matrix.userCount, kernelOptions.k, {
+          shared: true,
+          gate,
+          counts: countsShared(kernelOptions),
+        }),
+      )
     : [];
   const results: (CandidatePools | undefined)[] = new Array<CandidatePools | undefined>(chunks.length);
   const stats = emptyStats();
@@ -191,6 +205,7 @@ export async function computeCandidates(
     }),
     ...shareFilters(kernelOptions, matrix.userCount),
     ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
+    countShared: countsShared(kernelOptions),
   };
   // the plan (dense heavy weights, bounds) is computed once here and shared by every thread
   const plan = symmetric ? planSymmetric(shared, { ...heavyOption(kernelOptions), shared: true }) : undefined;

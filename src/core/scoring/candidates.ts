@@ -104,6 +104,17 @@ export interface CandidateOptions {
    * runs the plain symmetric scan. Every value gives the same pools, bit for bit.
    */
   heavyColumns?: number;
+  /**
+   * Count each entry's shared weighted merchants (default true). False, honoured by symmetric
+   * full runs when `minSharedMerchants` ≤ 1, reports them as 0 and skips the per-posting count
+   * and its U·k array (the offline CLI, which does not print them).
+   */
+  countShared?: boolean;
+}
+
+/** Whether a run keeps shared-merchant counts (see {@link CandidateOptions.countShared}). */
+export function countsShared(options: CandidateOptions): boolean {
+  return (options.countShared ?? true) || (options.minSharedMerchants ?? 1) > 1;
 }
 
 /** Work counters of a run (summed over users). */
@@ -406,7 +417,7 @@ export function generateCandidates(matrix: ScoringMatrix, options: CandidateOpti
     options = { ...options, exclude: closeExclusions(options.exclude, matrix.userCount) };
   }
   if (useSymmetric(matrix, options)) {
-    const heaps = createPairHeaps(matrix.userCount, options.k);
+    const heaps = createPairHeaps(matrix.userCount, options.k, { counts: countsShared(options) });
     const plan = planSymmetric(matrix, heavyOption(options));
     const kernel = createSymmetricKernel(matrix, {
       ...(options.minSharedMerchants !== undefined && { minSharedMerchants: options.minSharedMerchants }),
@@ -414,9 +425,9 @@ export function generateCandidates(matrix: ScoringMatrix, options: CandidateOpti
       ...(options.exclude !== undefined && { exclude: options.exclude }),
       ...(options.ranges !== undefined && { ranges: options.ranges }),
       ...(plan.heavy > 0 && { plan }),
-      countShared: true,
+      countShared: countsShared(options),
     });
-    for (let u = 0; u < matrix.userCount; u++) kernel.scan(u, heaps);
+    for (let u = matrix.userCount - 1; u >= 0; u--) kernel.scan(u, heaps);
     if (plan.heavy > 0) for (let u = 0; u < matrix.userCount; u++) kernel.heavyOnly(u, heaps, [heaps]);
     const stats = emptyStats();
     stats.users = matrix.userCount;
@@ -515,7 +526,7 @@ export function pairHeapsToPools(sets: PairHeaps[], stats: KernelStats, merged =
     offsets,
     candidates: ids.subarray(0, n),
     overlap: scores.subarray(0, n),
-    shared: shared.subarray(0, n),
+    shared: shared.length !== 0 ? shared.subarray(0, n) : new Uint16Array(n),
     maxOverlap: max,
     stats,
   };

@@ -19,12 +19,28 @@ import type { SymmetricPlan } from './symmetric-plan.ts';
  * pair is never accumulated; exclusions are marked (`banned[v] = u`) before u's scan and the pair
  * is dropped before either heap is offered it. Every admissible pair is still offered to both
  * heaps exactly once, and no other pair is offered.
+ *
+ * **Scan order.** Any order is exact; descending ids is much cheaper. Scanning u touches about
+ * `U − u` users v > u and offers each pair to v's heap, which rejects it in O(1) once full and
+ * above the score. In descending order, v's heap already holds v's pairs with every id in
+ * `(u, U)`, a share `(U − u)/U` of them, so the users that touch the most (small u) meet the
+ * fullest heaps; in ascending order they would meet nearly empty ones. At 100k users this cut the
+ * offers to v's heaps from 28.7 M to 5.0 M and the heavy-column lookups from 75 M to 71 M, and the
+ * single-thread scan from 33.7 to 26.2 CPU-s, with identical heaps.
  */
 
 /**
  * One bounded min-heap per user, flat: user u owns slots `[u·k, u·k + k)`, `size[u]` entries,
  * root = worst kept entry under "higher score, then smaller id"; `worst[u]` is the root's score
- * when full, else −∞ (a fast rejection test).
+ * when full, else −∞.
+ *
+ * `gate[u]`, the kernel's fast rejection test, is shared by all heap sets of a run (one per
+ * thread; each holds a share of every user's pairs). Every value it ever holds is the k-th best
+ * score of pairs some set has kept for u, rounded down to float32, so a lower bound of u's final
+ * k-th score: a pair scoring below it cannot be in u's top k, whichever set it would go to. With
+ * several threads, each set's rejections use what all sets have kept. Threads write it without
+ * synchronisation: a lost update leaves an older, smaller value (still a lower bound), and
+ * aligned 4-byte accesses do not tear.
  */
 export interface PairHeaps {
   k: number;
@@ -33,10 +49,31 @@ export interface PairHeaps {
   shared: Uint16Array;
   size: Int32Array;
   worst: Float64Array;
+  gate: Float32Array;
 }
 
-/** Empty heaps for `userCount` users (in SharedArrayBuffers when `shared`). */
-export function createPairHeaps(userCount: number, k: number, shared = false): PairHeaps {
+/** A gate for `userCount` users (see {@link PairHeaps}): −∞ (+∞ when k = 0, nothing kept). */
+export function createHeapGate(userCount: number, k: number, shared = false): Float32Array {
+  const gate = new Float32Array(
+    shared ? new SharedArrayBuffer(userCount * 4) : new ArrayBuffer(userCount * 4),
+  );
+  return gate.fill(k === 0 ? Infinity : -Infinity);
+}
+
+/** Options of {@link createPairHeaps}. */
+export interface PairHeapOptions {
+  /** In SharedArrayBuffers, for threads. */
+  shared?: boolean;
+  /** The run's gate, shared by its heap sets (default: a gate of their own). */
+  gate?: Float32Array;
+  /** Keep each entry's shared-merchant count (default true; false: `shared` is empty). */
+  counts?: boolean;
+}
+
+/** Empty heaps for `userCount` users. */
+export function createPairHeaps(userCount: number, k: number, options: PairHeapOptions = {}): PairHeaps {
+  const { shared = false, counts = true } = options;
+  const gate = options.gate ?? createHeapGate(userCount, k, shared);
   const buf = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
     shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   const n = userCount * k;
@@ -46,10 +83,22 @@ export function createPairHeaps(userCount: number, k: number, shared = false): P
     k,
     ids: new Int32Array(buf(n * 4)),
     scores: new Float64Array(buf(n * 8)),
-    shared: new Uint16Array(buf(n * 2)),
+    shared: new Uint16Array(buf(counts ? n * 2 : 0)),
     size: new Int32Array(buf(userCount * 4)),
     worst,
+    gate,
   };
+}
+
+/** Float32 at most `x` (x ≥ 0 or ±∞): fround's relative error 2⁻²⁴ is below the 2⁻²⁰ taken off. */
+function float32Below(x: number): number {
+  return Math.fround(x - x * 2 ** -20);
+}
+
+/** Raises the shared gate of `owner` to its heap's new worst score (never lowers it). */
+function raiseGate(h: PairHeaps, owner: number, worst: number): void {
+  const g = float32Below(worst);
+  if (g > h.gate[owner]!) h.gate[owner] = g;
 }
 
 /** Whether `mayPair` is symmetric (required by the symmetric kernel). */
@@ -69,6 +118,7 @@ export function isSymmetric(e: Eligibility | undefined): boolean {
  */
 export function offerPair(h: PairHeaps, owner: number, cand: number, score: number, shared: number): void {
   const { k, ids, scores } = h;
+  const counts = h.shared.length !== 0;
   const base = owner * k;
   const n = h.size[owner]!;
   if (n < k) {
@@ -79,14 +129,17 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
       if (!(score < ps || (score === ps && cand > ids[base + p]!))) break;
       ids[base + i] = ids[base + p]!;
       scores[base + i] = ps;
-      h.shared[base + i] = h.shared[base + p]!;
+      if (counts) h.shared[base + i] = h.shared[base + p]!;
       i = p;
     }
     ids[base + i] = cand;
     scores[base + i] = score;
-    h.shared[base + i] = shared;
+    if (counts) h.shared[base + i] = shared;
     h.size[owner] = n + 1;
-    if (n + 1 === k) h.worst[owner] = scores[base]!;
+    if (n + 1 === k) {
+      h.worst[owner] = scores[base]!;
+      raiseGate(h, owner, scores[base]!);
+    }
     return;
   }
   const rs = scores[base]!;
@@ -106,13 +159,14 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
     if (!(cs < score || (cs === score && ids[base + c]! > cand))) break;
     ids[base + i] = ids[base + c]!;
     scores[base + i] = cs;
-    h.shared[base + i] = h.shared[base + c]!;
+    if (counts) h.shared[base + i] = h.shared[base + c]!;
     i = c;
   }
   ids[base + i] = cand;
   scores[base + i] = score;
-  h.shared[base + i] = shared;
+  if (counts) h.shared[base + i] = shared;
   h.worst[owner] = scores[base]!;
+  raiseGate(h, owner, scores[base]!);
 }
 
 /**
@@ -315,9 +369,9 @@ export function createSymmetricKernel(
         }
       }
     }
-    const worst = heaps.worst;
+    const gate = heaps.gate;
     const hv = heavyVal;
-    // u's heavy columns add at most `bu` to any pair: a pair that stays below both heaps' worst
+    // u's heavy columns add at most `bu` to any pair: a pair that stays below both users' gates
     // even with `bu` added needs no lookup (most of them: heavy terms are small)
     const hu = hStart - s0;
     const bu = hu > 0 && plan !== undefined ? plan.heavyBound[u]! * BOUND_SLACK : 0;
@@ -333,7 +387,7 @@ export function createSymmetricKernel(
       if (hv !== undefined && hu > 0) {
         if (counting && c + hu < minShared) continue;
         const reach = (s + bu) * BOUND_SLACK;
-        if (reach < worst[v]! && reach < worst[u]!) continue;
+        if (reach < gate[v]! && reach < gate[u]!) continue;
         // heavy terms last, in descending column order: the same float as a full scan
         const row = v * H;
         for (let j = hStart - 1; j >= s0; j--) {
@@ -349,8 +403,8 @@ export function createSymmetricKernel(
       if (exclude && banned[v] === u) continue;
       // u < v: u wins ties in v's heap against larger ids, v loses ties in u's heap to smaller ones
       if (!counting) c = 0;
-      if (s >= worst[v]!) offerPair(heaps, v, u, s, c);
-      if (s >= worst[u]!) offerPair(heaps, u, v, s, c);
+      if (s >= gate[v]!) offerPair(heaps, v, u, s, c);
+      if (s >= gate[u]!) offerPair(heaps, u, v, s, c);
     }
   };
   return { scan, heavyOnly, stats };
@@ -375,7 +429,7 @@ export function mergePairHeaps(sets: PairHeaps[], into: PairHeaps, from: number,
       for (let i = 0; i < h.size[u]!; i++) {
         ids[n] = h.ids[base + i]!;
         scores[n] = h.scores[base + i]!;
-        shared[n] = h.shared[base + i]!;
+        shared[n] = h.shared.length !== 0 ? h.shared[base + i]! : 0;
         n++;
       }
     }
@@ -388,7 +442,7 @@ export function mergePairHeaps(sets: PairHeaps[], into: PairHeaps, from: number,
       const o = order[i]!;
       into.ids[base + i] = ids[o]!;
       into.scores[base + i] = scores[o]!;
-      into.shared[base + i] = shared[o]!;
+      if (into.shared.length !== 0) into.shared[base + i] = shared[o]!;
     }
     into.size[u] = keep;
   }

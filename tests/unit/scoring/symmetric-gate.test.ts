@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { generateCandidates, pairHeapsToPools, emptyStats } from '../../../src/core/scoring/candidates.ts';
+import {
+  createHeapGate,
+  createPairHeaps,
+  createSymmetricKernel,
+  type PairHeaps,
+} from '../../../src/core/scoring/symmetric.ts';
+import { planSymmetric } from '../../../src/core/scoring/symmetric-plan.ts';
+import { WeightSetSchema } from '../../../src/core/scoring/weight-set.ts';
+import { divisorOf, expectPoolsMatch, matrixOf } from './helpers.ts';
+import { naiveTopK, type NaiveInput } from './naive-reference.ts';
+
+/**
+ * The symmetric kernel rejects offers below a gate shared by every heap set of a run and scans in
+ * descending ids. Both are exact only if the gate never exceeds a user's final k-th score, ties
+ * included: these populations have full heaps and, with integer-valued weights, many pairs tied
+ * at the k-th score, where a gate even slightly too high drops a pair that wins on its smaller id.
+ */
+
+/** A skewed population: merchant m visited with probability about 1/(m+1). */
+function population(users: number, seed: number): NaiveInput {
+  let x = seed;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const M = 24;
+  const rows = [];
+  for (let u = 0; u < users; u++) {
+    for (let m = 0; m < M; m++) {
+      if (rnd() < 0.9 / (m + 1) + 0.05) {
+        rows.push({
+          user: u,
+          merchant: m,
+          visits: 1 + Math.floor(rnd() * 4),
+          lastVisitDay: Math.floor(rnd() * 30),
+        });
+      }
+    }
+  }
+  return { userCount: users, merchantCount: M, rows };
+}
+
+const weightsArb = fc.constantFrom(
+  // score = number of shared merchants: ties everywhere
+  { visitTransform: 'binary', idfExponent: 0, normalization: 'none', maxMerchantShare: 1 },
+  { visitTransform: 'binary', idfExponent: 0, normalization: 'cosine', maxMerchantShare: 1 },
+  { visitTransform: 'log1p', idfExponent: 1, normalization: 'cosine', maxMerchantShare: 1 },
+  { visitTransform: 'linear', idfExponent: 2, normalization: 'sqrt', maxMerchantShare: 1 },
+);
+
+const caseArb = fc.record({
+  users: fc.integer({ min: 20, max: 70 }),
+  seed: fc.integer({ min: 1, max: 1 << 30 }),
+  weights: weightsArb,
+  k: fc.integer({ min: 1, max: 6 }),
+  sets: fc.integer({ min: 1, max: 3 }),
+  chunk: fc.integer({ min: 1, max: 9 }),
+  heavy: fc.integer({ min: 0, max: 4 }),
+});
+
+/**
+ * A full run on `sets` heap sets sharing one gate, as the threads of a parallel run use them:
+ * chunks of `chunk` users in descending ids dealt round-robin, then the heavy-only pass, then the
+ * merge.
+ */
+function runOnHeapSets(input: NaiveInput, w: object, k: number, sets: number, chunk: number, heavy: number) {
+  const matrix = matrixOf(input, WeightSetSchema.parse(w), 'user');
+  const U = matrix.userCount;
+  const gate = createHeapGate(U, k);
+  const heaps: PairHeaps[] = Array.from({ length: sets }, () => createPairHeaps(U, k, { gate }));
+  const plan = planSymmetric(matrix, { heavy });
+  const kernel = createSymmetricKernel(matrix, { countShared: true, ...(plan.heavy > 0 && { plan }) });
+  let c = 0;
+  for (let end = U; end > 0; end -= chunk, c++) {
+    for (let u = end - 1; u >= Math.max(0, end - chunk); u--) kernel.scan(u, heaps[c % sets]!);
+  }
+  if (plan.heavy > 0) for (let u = 0; u < U; u++) kernel.heavyOnly(u, heaps[u % sets]!, heaps);
+  return pairHeapsToPools(heaps, emptyStats());
+}
+
+describe('symmetric kernel: shared rejection gate and descending scan order', () => {
+  it('any number of heap sets sharing a gate gives exactly the one-sided kernel pools, ties included', () => {
+    fc.assert(
+      fc.property(caseArb, ({ users, seed, weights, k, sets, chunk, heavy }) => {
+        const input = population(users, seed);
+        const w = WeightSetSchema.parse({ ...weights, recencyHalfLifeDays: 0, minSharedMerchants: 1 });
+        const pools = runOnHeapSets(input, w, k, sets, chunk, heavy);
+        // the one-sided kernel breaks ties the same way (smaller id) and sums in the same order
+        const oneSided = generateCandidates(matrixOf(input, w, 'value'), { k });
+        expect(Array.from(pools.offsets)).toEqual(Array.from(oneSided.offsets));
+        expect(Array.from(pools.candidates)).toEqual(Array.from(oneSided.candidates));
+        expect(Array.from(pools.overlap)).toEqual(Array.from(oneSided.overlap));
+        expect(Array.from(pools.shared)).toEqual(Array.from(oneSided.shared));
+        expectPoolsMatch(pools, naiveTopK(input, w, k, 1), divisorOf(pools, w.normalization));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('without shared counts: the same pools, counts reported as 0', () => {
+    fc.assert(
+      fc.property(caseArb, ({ users, seed, weights, k, heavy }) => {
+        const input = population(users, seed);
+        const w = WeightSetSchema.parse({ ...weights, recencyHalfLifeDays: 0, minSharedMerchants: 1 });
+        const m = matrixOf(input, w, 'user');
+        const counted = generateCandidates(m, { k, heavyColumns: heavy });
+        const bare = generateCandidates(m, { k, heavyColumns: heavy, countShared: false });
+        expect(Array.from(bare.candidates)).toEqual(Array.from(counted.candidates));
+        expect(Array.from(bare.overlap)).toEqual(Array.from(counted.overlap));
+        expect(bare.shared.length).toBe(counted.shared.length);
+        expect(bare.shared.every((x) => x === 0)).toBe(true);
+        // a minimum of shared merchants needs the counts: they are kept whatever the option says
+        const min2 = generateCandidates(m, { k, minSharedMerchants: 2, countShared: false });
+        expect(min2.shared.every((x) => x >= 2)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
