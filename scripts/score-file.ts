@@ -20,7 +20,8 @@ import { buildScoringMatrix } from '../src/core/scoring/matrix.ts';
 import { chooseHeavyColumns } from '../src/core/scoring/symmetric-plan.ts';
 import { WeightSetSchema, type WeightSet } from '../src/core/scoring/weight-set.ts';
 import { computeCandidates } from '../src/scoring/parallel.ts';
-import { readAggregateTsv, toDense, TsvFormatError, writeTopTsv } from '../src/scoring/tsv.ts';
+import { readAggregateTsv, toDense, TsvFormatError } from '../src/scoring/tsv.ts';
+import { writeTopTsvParallel } from '../src/scoring/write-top.ts';
 
 const USAGE = `usage: npm run score:file -- --input agg.tsv --out top.tsv [--top-k 50] [--weights w.json]
   [--max-merchant-share X] [--recency-half-life H] [--normalization cosine|sqrt|none] [--window-days W]
@@ -175,7 +176,12 @@ try {
   lap('score');
 
   const divisor = weights.normalization === 'cosine' || pools.maxOverlap === 0 ? 1 : pools.maxOverlap;
-  const rows = writeTopTsv(out, pools, userIds, divisor);
+  const writeBar = bar('write');
+  writeBar?.start(pools.users.length, 0);
+  const rows = await writeTopTsvParallel(out, pools, userIds, divisor, threads, (done) =>
+    writeBar?.update(done),
+  );
+  writeBar?.stop();
   lap('write');
 
   const s = pools.stats;

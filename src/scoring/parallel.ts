@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   allUsers,
   countsShared,
@@ -17,6 +17,8 @@ import { assertRanges, closeExclusions, type Ranges } from '../core/scoring/filt
 import type { ScoringMatrix } from '../core/scoring/matrix.ts';
 import { createHeapGate, createPairHeaps, type PairHeaps } from '../core/scoring/symmetric.ts';
 import { planSymmetric, type SymmetricPlan } from '../core/scoring/symmetric-plan.ts';
+import { shareArray } from './shared-arrays.ts';
+import { startSiblingWorker } from './worker-boot.ts';
 
 /** Options of {@link computeCandidates}. */
 export interface ParallelCandidateOptions extends CandidateOptions {
@@ -88,23 +90,9 @@ const ARRAY_KEYS = [
 export function shareMatrix(m: ScoringMatrix): ScoringMatrix {
   const out: ScoringMatrix = { ...m };
   for (const key of ARRAY_KEYS) {
-    const a = m[key];
-    if (a.buffer instanceof SharedArrayBuffer) continue;
-    const Ctor = a.constructor as new (b: SharedArrayBuffer) => typeof a;
-    const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
-    (copy as unknown as { set(x: typeof a): void }).set(a);
-    (out as unknown as Record<string, unknown>)[key] = copy;
+    (out as unknown as Record<string, unknown>)[key] = shareArray(m[key]);
   }
   return out;
-}
-
-/** A typed array in a SharedArrayBuffer (the array itself when already shared). */
-function shareArray<T extends Int16Array | Int32Array | Uint8Array>(a: T): T {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
-  const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
-  copy.set(a);
-  return copy;
 }
 
 /** The filters with their arrays in SharedArrayBuffers, so threads read one copy. */
@@ -130,18 +118,6 @@ function shareFilters(
     ...(x && { exclude: closeExclusions(x, userCount, true) }),
     ...(ranges && { ranges }),
   };
-}
-
-/**
- * Starts the scoring worker. From TypeScript sources (tsx, vitest) the worker first registers
- * tsx's loader, since loader hooks of the parent thread do not reach worker threads on Node 20.
- */
-function startWorker(init: WorkerInit): Worker {
-  const url = new URL(`./parallel-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: init });
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
 }
 
 /**
@@ -210,7 +186,7 @@ export async function computeCandidates(
   // the plan (dense heavy weights, bounds) is computed once here and shared by every thread
   const plan = symmetric ? planSymmetric(shared, { ...heavyOption(kernelOptions), shared: true }) : undefined;
   const workers = Array.from({ length: n }, (_, t) =>
-    startWorker({
+    startSiblingWorker('parallel-worker', {
       matrix: shared,
       options: kernel,
       ...(symmetric && { symmetric: { heaps, self: t, ...(plan && { plan }) } }),

@@ -32,6 +32,8 @@ const LF = 10;
 const CR = 13;
 const MINUS = 45;
 const ZERO = 48;
+const FIVE = 53;
+const NINE = 57;
 
 /**
  * Reads `user_id merchant_id visits last_visit_day` (tab-separated, header first) with a
@@ -231,32 +233,81 @@ export function toDense(file: AggregateFile): DenseAggregate {
 /**
  * C's `printf("%.12g", x)`: 12 significant digits, trailing zeros removed, exponent form when the
  * decimal exponent is below −4 or at least 12 (the reference script's score format).
+ *
+ * Both round the exact binary value; they differ only on an exact tie (C: to even, JavaScript:
+ * away from zero). One `toExponential(12)` (13 digits, correctly rounded) settles the 12-digit
+ * rounding whenever its 13th digit is not 5: below 5 the exact tail is below half a unit, above 5
+ * it is above half (a carry into the 12th digit included). A 13th digit of 5 (a tenth of the
+ * values) takes {@link roundTwelveDigits}, which also sees exact ties.
  */
 export function formatG12(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
-  let exp = x.toExponential(11); // d.ddddddddddde±X, ties rounded away from zero
-  // C rounds an exact tie to even: the exact expansion is 13 significant digits ending in 5
-  const d13 = x.toExponential(12);
-  const wide = d13.charCodeAt(d13.indexOf('e') - 1) === 53 ? x.toExponential(39) : '';
-  if (wide !== '' && wide.slice(13, 14) === '5' && /^0+$/.test(wide.slice(14, wide.indexOf('e')))) {
-    const last = Number(wide.slice(12, 13));
-    if (last % 2 === 0) exp = wide.slice(0, 13) + wide.slice(wide.indexOf('e'));
+  const d13 = x.toExponential(12); // [-]d.dddddddddddde±X
+  const ePos = d13.indexOf('e');
+  const last = d13.charCodeAt(ePos - 1);
+  if (last === FIVE) return layoutG12(roundTwelveDigits(x));
+  const neg = d13.charCodeAt(0) === MINUS;
+  const lead = neg ? 1 : 0;
+  // the 12 leading digits, without the point
+  let digits = d13.slice(lead, lead + 1) + d13.slice(lead + 2, ePos - 1);
+  let e = Number(d13.slice(ePos + 1));
+  if (last > FIVE) {
+    digits = incrementDigits(digits);
+    if (digits.length > 12) {
+      digits = digits.slice(0, 12);
+      e++;
+    }
   }
-  const ePos = exp.indexOf('e');
-  const e = Number(exp.slice(ePos + 1));
+  return layoutG12({ neg, digits, e });
+}
+
+/** 12 significant digits of a number and its decimal exponent: `±d.ddddddddddd × 10^e`. */
+interface TwelveDigits {
+  neg: boolean;
+  digits: string;
+  e: number;
+}
+
+/** Adds one unit to a string of decimal digits (a carry out of the first makes it one longer). */
+function incrementDigits(digits: string): string {
+  let i = digits.length - 1;
+  while (i >= 0 && digits.charCodeAt(i) === NINE) i--;
+  if (i < 0) return `1${'0'.repeat(digits.length)}`;
+  return (
+    digits.slice(0, i) + String.fromCharCode(digits.charCodeAt(i) + 1) + '0'.repeat(digits.length - 1 - i)
+  );
+}
+
+/**
+ * The 12-digit rounding of x as C does it: `toExponential(11)` rounds ties away from zero; C
+ * rounds an exact tie (the exact expansion is 13 significant digits ending in 5) to even.
+ */
+function roundTwelveDigits(x: number): TwelveDigits {
+  const a = Math.abs(x);
+  let exp = a.toExponential(11);
+  // a tie's exact expansion is 13 digits ending in 5, which 40 digits show whole (a non-tie within
+  // 10⁻²⁷ of one, that a double's expansion would need 27 zeros in a row to be, would pass for one)
+  const wide = a.toExponential(39);
+  const ePos = wide.indexOf('e');
+  if (wide.charCodeAt(13) === FIVE && /^0+$/.test(wide.slice(14, ePos)) && Number(wide[12]) % 2 === 0) {
+    exp = wide.slice(0, 13) + wide.slice(ePos);
+  }
+  const e = exp.indexOf('e');
+  return { neg: x < 0, digits: exp.slice(0, e).replace('.', ''), e: Number(exp.slice(e + 1)) };
+}
+
+/** `%g` layout of 12 rounded digits: exponent form below 10⁻⁴ and from 10¹², else fixed. */
+function layoutG12({ neg, digits, e }: TwelveDigits): string {
+  const sign = neg ? '-' : '';
   if (e < -4 || e >= 12) {
-    const mant = stripZeros(exp.slice(0, ePos));
-    const sign = e < 0 ? '-' : '+';
+    const mant = stripZeros(`${digits.slice(0, 1)}.${digits.slice(1)}`);
     const ae = Math.abs(e);
-    return `${mant}e${sign}${ae < 10 ? '0' : ''}${String(ae)}`;
+    return `${sign}${mant}e${e < 0 ? '-' : '+'}${ae < 10 ? '0' : ''}${String(ae)}`;
   }
-  // fixed notation from the same 12 rounded digits
-  const neg = exp.startsWith('-');
-  const digits = exp.slice(neg ? 1 : 0, ePos).replace('.', '');
   const fixed =
     e >= 0 ? `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}` : `0.${'0'.repeat(-e - 1)}${digits}`;
-  return (neg ? '-' : '') + stripZeros(fixed);
+  return sign + stripZeros(fixed);
 }
 
 function stripZeros(s: string): string {
@@ -268,9 +319,76 @@ function stripZeros(s: string): string {
 }
 
 /**
- * Writes `user_id candidate_id score rank` for every pool (rank 1 = best), ids mapped back to the
- * file's ids; scores are `overlap / divisor` (the run scaling of sqrt and none, 1 for cosine).
+ * Encodes `user_id candidate_id score rank` lines straight into bytes: each id's text is made
+ * once (ids repeat k times as candidates), scores by {@link formatG12}; no per-line strings.
  */
+export class TopRowEncoder {
+  private readonly idText: Uint8Array;
+  private readonly idStart: Int32Array;
+  private readonly longestId: number;
+
+  /** `userIds[i]`: the file's id of dense user i. */
+  constructor(userIds: Float64Array) {
+    const texts = Array.from(userIds, (id) => String(id));
+    this.idStart = new Int32Array(texts.length + 1);
+    let total = 0;
+    let longest = 0;
+    for (let i = 0; i < texts.length; i++) {
+      total += texts[i]!.length;
+      longest = Math.max(longest, texts[i]!.length);
+      this.idStart[i + 1] = total;
+    }
+    this.idText = new Uint8Array(total);
+    for (let i = 0; i < texts.length; i++) writeAscii(this.idText, this.idStart[i]!, texts[i]!);
+    this.longestId = longest;
+  }
+
+  /**
+   * The lines of pools `[from, to)` (rank 1 = best), ids mapped back to the file's ids; scores
+   * are `overlap / divisor` (the run scaling of sqrt and none, 1 for cosine).
+   */
+  encode(
+    pools: Pick<CandidatePools, 'users' | 'offsets' | 'candidates' | 'overlap'>,
+    divisor: number,
+    from: number,
+    to: number,
+  ): Uint8Array {
+    const { users, offsets, candidates, overlap } = pools;
+    const { idText, idStart } = this;
+    const rows = offsets[to]! - offsets[from]!;
+    // two ids, a %.12g score (at most 19 characters), a rank, three tabs and a newline
+    const out = new Uint8Array(rows * (2 * this.longestId + 19 + 10 + 4));
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const u = users[i]!;
+      const us = idStart[u]!;
+      const ue = idStart[u + 1]!;
+      for (let j = offsets[i]!, rank = 1; j < offsets[i + 1]!; j++, rank++) {
+        out.set(idText.subarray(us, ue), at);
+        at += ue - us;
+        out[at++] = TAB;
+        const v = candidates[j]!;
+        const vs = idStart[v]!;
+        const ve = idStart[v + 1]!;
+        for (let p = vs; p < ve; p++) out[at++] = idText[p]!;
+        out[at++] = TAB;
+        at = writeAscii(out, at, formatG12(divisor === 1 ? overlap[j]! : overlap[j]! / divisor));
+        out[at++] = TAB;
+        at = writeAscii(out, at, String(rank));
+        out[at++] = LF;
+      }
+    }
+    return out.subarray(0, at);
+  }
+}
+
+/** Writes an ASCII string's characters at `at`; returns the next position. */
+function writeAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** Writes the header and every pool's lines ({@link TopRowEncoder}) on this thread; returns the row count. */
 export function writeTopTsv(
   path: string,
   pools: CandidatePools,
@@ -279,27 +397,21 @@ export function writeTopTsv(
   onProgress?: (done: number, total: number) => void,
 ): number {
   const fd = openSync(path, 'w');
-  let rows = 0;
   try {
-    let buf = `${TOP_HEADER}\n`;
-    const { users, offsets, candidates, overlap } = pools;
-    for (let i = 0; i < users.length; i++) {
-      const uid = String(userIds[users[i]!]!);
-      for (let j = offsets[i]!, rank = 1; j < offsets[i + 1]!; j++, rank++) {
-        const s = divisor === 1 ? overlap[j]! : overlap[j]! / divisor;
-        buf += `${uid}\t${String(userIds[candidates[j]!]!)}\t${formatG12(s)}\t${String(rank)}\n`;
-        rows++;
-      }
-      if (buf.length > 1 << 20) {
-        writeSync(fd, buf);
-        buf = '';
-        onProgress?.(i + 1, users.length);
-      }
+    writeSync(fd, `${TOP_HEADER}\n`);
+    const n = pools.users.length;
+    const encoder = new TopRowEncoder(userIds);
+    for (let from = 0; from < n; from += TOP_BLOCK_USERS) {
+      const to = Math.min(n, from + TOP_BLOCK_USERS);
+      writeSync(fd, encoder.encode(pools, divisor, from, to));
+      onProgress?.(to, n);
     }
-    writeSync(fd, buf);
-    onProgress?.(users.length, users.length);
+    if (n === 0) onProgress?.(0, 0);
   } finally {
     closeSync(fd);
   }
-  return rows;
+  return pools.offsets[pools.users.length]!;
 }
+
+/** Pools formatted per block: about a megabyte of text at k = 50. */
+export const TOP_BLOCK_USERS = 1024;
