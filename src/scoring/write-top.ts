@@ -95,7 +95,7 @@ export async function writeTopTsvParallel(
             if (nextToWrite === blockCount) resolve();
             else pump();
           } catch (err) {
-            reject(err);
+            reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
       });
