@@ -146,13 +146,12 @@ try {
   const { matrix, userIds, inputRows } = (() => {
     const parseBar = bar('parse');
     parseBar?.start(100, 0);
-    const file = readAggregateTsv(input, (bytes, total) =>
-      parseBar?.update(Math.floor((100 * bytes) / total)),
+    // the file's id columns (16 bytes a row) are garbage once mapped, before the matrix is built
+    const dense = toDense(
+      readAggregateTsv(input, (bytes, total) => parseBar?.update(Math.floor((100 * bytes) / total))),
     );
     parseBar?.stop();
-    const rows = file.rows;
-    // the file's id columns (16 bytes a row) are garbage once mapped, before the matrix is built
-    const dense = toDense(file);
+    const rows = dense.columns.user.length;
     lap('parse');
     const built = buildScoringMatrix(dense.columns, weights, { shared: threads > 0, postingOrder: 'user' });
     lap('weight');
