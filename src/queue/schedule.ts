@@ -66,8 +66,27 @@ export function addDays(date: string, days: number): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
+/**
+ * Local midnights already computed, by zone and date (epoch ms). Every card request asks for its
+ * user's next midnight, which costs two `formatToParts`; the answers are few (one per zone and
+ * day) and never change. Cleared whole when full, so it stays small however long the process runs.
+ */
+const midnights = new Map<string, number>();
+const MIDNIGHTS_KEPT = 4096;
+
 /** The instant a calendar date starts in a time zone (its local midnight). */
 export function startOfDay(date: string, timeZone: string): Date {
+  const key = `${timeZone} ${date}`;
+  let at = midnights.get(key);
+  if (at === undefined) {
+    at = computeStartOfDay(date, timeZone).getTime();
+    if (midnights.size >= MIDNIGHTS_KEPT) midnights.clear();
+    midnights.set(key, at);
+  }
+  return new Date(at);
+}
+
+function computeStartOfDay(date: string, timeZone: string): Date {
   const m = DATE_RE.exec(date);
   if (m === null) throw new RangeError(`not a date: ${date}`);
   const utcMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));

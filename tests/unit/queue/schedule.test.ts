@@ -35,6 +35,22 @@ describe('zone offsets and windows', () => {
     expect(startOfDay('2026-03-08', 'America/New_York').toISOString()).toBe('2026-03-08T05:00:00.000Z');
   });
 
+  it('answers the same midnight from its memo, as a fresh Date, for thousands of zones and days', () => {
+    const first = startOfDay('2026-11-22', 'Asia/Shanghai');
+    first.setTime(0);
+    expect(startOfDay('2026-11-22', 'Asia/Shanghai').toISOString()).toBe('2026-11-21T16:00:00.000Z');
+    // more keys than the memo keeps: it is cleared and refilled, answers unchanged
+    for (let d = 0; d < 5000; d++) {
+      const date = addDays('2020-01-01', d);
+      // the first instant of that local date: it is that date there, a millisecond earlier is not
+      const at = startOfDay(date, 'Europe/London');
+      expect(businessDate(at, 'Europe/London')).toBe(date);
+      expect(businessDate(new Date(at.getTime() - 1), 'Europe/London')).toBe(addDays(date, -1));
+    }
+    expect(startOfDay('2026-03-08', 'America/New_York').toISOString()).toBe('2026-03-08T05:00:00.000Z');
+    expect(() => startOfDay('2026-13-45x', 'Asia/Shanghai')).toThrow(RangeError);
+  });
+
   it('covers the windowDays calendar days before the date', () => {
     const w = runWindow('2026-11-22', 30, 'Asia/Shanghai');
     expect(w.start.toISOString()).toBe('2026-10-22T16:00:00.000Z');
