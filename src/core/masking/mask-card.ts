@@ -76,12 +76,14 @@ function distinctMerchants(merchants: readonly CardMerchant[], limit: number): C
  * bucketSharedCount(sharedMerchantCount)`, `reasons.topSharedCategories =
  * topSharedCategories(...)`, `revealedMerchants` = the first 5 distinct reveals, `guessGame.confirmed`
  * = the first 6 distinct confirmed merchants, `guessGame.guessesLeft` = 0 when the game is disabled.
- * The result is parsed by {@link MatchCardSchema}, so it cannot carry anything else. Pure: equal
- * inputs give equal cards. Throws a ZodError on invalid input, a RangeError on an impossible age.
+ * The card is built field by field from the parsed input, so it cannot carry anything else; the
+ * route's serializer checks it against {@link MatchCardSchema} on the way out (and the tests do
+ * here), so it is not parsed twice on the hot path. Pure: equal inputs give equal cards. Throws a
+ * ZodError on invalid input, a RangeError on an impossible age.
  */
 export function maskCard(input: MaskCardInput): MatchCard {
   const { match, viewerSide, counterpart, reveals, guessGame, decision } = MaskCardInputSchema.parse(input);
-  return MatchCardSchema.parse({
+  return {
     matchId: match.matchId,
     matchDate: match.matchDate,
     expiresAt: match.expiresAt.toISOString(),
@@ -103,5 +105,5 @@ export function maskCard(input: MaskCardInput): MatchCard {
       confirmed: distinctMerchants(guessGame.confirmed, MAX_CONFIRMED_MERCHANTS),
     },
     decision,
-  });
+  };
 }
