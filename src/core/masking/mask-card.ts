@@ -9,7 +9,6 @@ import {
   GUESSES_PER_MATCH,
   MAX_CONFIRMED_MERCHANTS,
   MAX_REVEALED_MERCHANTS,
-  MatchCardSchema,
   type CardMerchant,
   type MatchCard,
 } from './card-schema.ts';
@@ -77,7 +76,7 @@ function distinctMerchants(merchants: readonly CardMerchant[], limit: number): C
  * topSharedCategories(...)`, `revealedMerchants` = the first 5 distinct reveals, `guessGame.confirmed`
  * = the first 6 distinct confirmed merchants, `guessGame.guessesLeft` = 0 when the game is disabled.
  * The card is built field by field from the parsed input, so it cannot carry anything else; the
- * route's serializer checks it against {@link MatchCardSchema} on the way out (and the tests do
+ * route's serializer checks it against `MatchCardSchema` (card-schema.ts) on the way out (and the tests do
  * here), so it is not parsed twice on the hot path. Pure: equal inputs give equal cards. Throws a
  * ZodError on invalid input, a RangeError on an impossible age.
  */
