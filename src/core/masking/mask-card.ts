@@ -76,9 +76,10 @@ function distinctMerchants(merchants: readonly CardMerchant[], limit: number): C
  * topSharedCategories(...)`, `revealedMerchants` = the first 5 distinct reveals, `guessGame.confirmed`
  * = the first 6 distinct confirmed merchants, `guessGame.guessesLeft` = 0 when the game is disabled.
  * The card is built field by field from the parsed input, so it cannot carry anything else; the
- * route's serializer checks it against `MatchCardSchema` (card-schema.ts) on the way out (and the tests do
- * here), so it is not parsed twice on the hot path. Pure: equal inputs give equal cards. Throws a
- * ZodError on invalid input, a RangeError on an impossible age.
+ * route's serializer checks it against `MatchCardSchema` (card-schema.ts) on the way out, and the
+ * property tests check every generated card, so it is not parsed twice on the hot path. Pure:
+ * equal inputs give equal cards. Throws a ZodError on invalid input, a RangeError on an
+ * impossible age.
  */
 export function maskCard(input: MaskCardInput): MatchCard {
   const { match, viewerSide, counterpart, reveals, guessGame, decision } = MaskCardInputSchema.parse(input);
