@@ -7,7 +7,7 @@ import {
   WeightSetSchema,
   type WeightSet,
 } from '../../../src/core/scoring/weight-set.ts';
-import { divisorOf, expectPoolsMatch, matrixOf } from './helpers.ts';
+import { divisorOf, expectPoolsMatch, matrixOf, skewedPopulation } from './helpers.ts';
 import { naiveTopK, type NaiveEligibility, type NaiveInput } from './naive-reference.ts';
 
 const inputArb = fc
@@ -169,24 +169,16 @@ describe('exact candidate generation equals the naive reference', () => {
     let total = 0;
     fc.assert(
       fc.property(bigArb, ({ users, seed, weights, k, minShared }) => {
-        // a deterministic skewed population: merchant m visited with probability ~ 1/(m+1)
-        let x = seed;
-        const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-        const M = 25;
-        const rows = [];
-        for (let u = 0; u < users; u++) {
-          for (let m = 0; m < M; m++) {
-            if (rnd() < 0.9 / (m + 1) + 0.03) {
-              rows.push({
-                user: u,
-                merchant: m,
-                visits: 1 + Math.floor(rnd() * 5),
-                lastVisitDay: Math.floor(rnd() * 30),
-              });
-            }
-          }
-        }
-        const input: NaiveInput = { userCount: users, merchantCount: M, rows };
+        // merchant m visited with probability ~ 1/(m+1)
+        const input = skewedPopulation({
+          users,
+          seed,
+          merchants: 25,
+          head: 0.9,
+          floor: 0.03,
+          maxVisits: 5,
+          spreadDays: true,
+        });
         const w = weightSet(weights);
         const naive = naiveTopK(input, w, k, minShared);
         const m = matrixOf(input, w, 'value');

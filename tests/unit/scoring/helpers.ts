@@ -84,3 +84,36 @@ export function expectPoolsMatch(
 export function divisorOf(pools: CandidatePools, normalization: string): number {
   return normalization === 'cosine' || pools.maxOverlap === 0 ? 1 : pools.maxOverlap;
 }
+
+/** Options of {@link skewedPopulation}. */
+export interface SkewedPopulation {
+  users: number;
+  seed: number;
+  merchants: number;
+  /** Chance that a user visits merchant m: `head / (m + 1) + floor`. */
+  head: number;
+  floor: number;
+  /** Visit counts 1..maxVisits. */
+  maxVisits: number;
+  /** Last-visit days uniform in 0..29, or all on day 29. */
+  spreadDays: boolean;
+}
+
+/**
+ * A deterministic population with Zipf-like merchant popularity (merchant 0 the most visited),
+ * from a linear congruential generator: the same options give the same rows.
+ */
+export function skewedPopulation(o: SkewedPopulation): NaiveInput {
+  let x = o.seed;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rows = [];
+  for (let u = 0; u < o.users; u++) {
+    for (let m = 0; m < o.merchants; m++) {
+      if (rnd() < o.head / (m + 1) + o.floor) {
+        const visits = 1 + Math.floor(rnd() * o.maxVisits);
+        rows.push({ user: u, merchant: m, visits, lastVisitDay: o.spreadDays ? Math.floor(rnd() * 30) : 29 });
+      }
+    }
+  }
+  return { userCount: o.users, merchantCount: o.merchants, rows };
+}

@@ -3,21 +3,19 @@ import { generateCandidates, type CandidatePools } from '../../../src/core/scori
 import { WeightSetSchema } from '../../../src/core/scoring/weight-set.ts';
 import { chooseHeavyColumns } from '../../../src/core/scoring/symmetric-plan.ts';
 import { computeCandidates } from '../../../src/scoring/parallel.ts';
-import { matrixOf } from './helpers.ts';
+import { matrixOf, skewedPopulation } from './helpers.ts';
 import type { NaiveInput } from './naive-reference.ts';
 
 function population(users: number, seed: number): NaiveInput {
-  let x = seed;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const M = 60;
-  const rows = [];
-  for (let u = 0; u < users; u++) {
-    for (let m = 0; m < M; m++) {
-      if (rnd() < 0.6 / (m + 1) + 0.02)
-        rows.push({ user: u, merchant: m, visits: 1 + Math.floor(rnd() * 4), lastVisitDay: 29 });
-    }
-  }
-  return { userCount: users, merchantCount: M, rows };
+  return skewedPopulation({
+    users,
+    seed,
+    merchants: 60,
+    head: 0.6,
+    floor: 0.02,
+    maxVisits: 4,
+    spreadDays: false,
+  });
 }
 
 function same(a: CandidatePools, b: CandidatePools): void {

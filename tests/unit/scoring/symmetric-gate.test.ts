@@ -9,7 +9,7 @@ import {
 } from '../../../src/core/scoring/symmetric.ts';
 import { planSymmetric } from '../../../src/core/scoring/symmetric-plan.ts';
 import { WeightSetSchema } from '../../../src/core/scoring/weight-set.ts';
-import { divisorOf, expectPoolsMatch, matrixOf } from './helpers.ts';
+import { divisorOf, expectPoolsMatch, matrixOf, skewedPopulation } from './helpers.ts';
 import { naiveTopK, type NaiveInput } from './naive-reference.ts';
 
 /**
@@ -21,23 +21,15 @@ import { naiveTopK, type NaiveInput } from './naive-reference.ts';
 
 /** A skewed population: merchant m visited with probability about 1/(m+1). */
 function population(users: number, seed: number): NaiveInput {
-  let x = seed;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const M = 24;
-  const rows = [];
-  for (let u = 0; u < users; u++) {
-    for (let m = 0; m < M; m++) {
-      if (rnd() < 0.9 / (m + 1) + 0.05) {
-        rows.push({
-          user: u,
-          merchant: m,
-          visits: 1 + Math.floor(rnd() * 4),
-          lastVisitDay: Math.floor(rnd() * 30),
-        });
-      }
-    }
-  }
-  return { userCount: users, merchantCount: M, rows };
+  return skewedPopulation({
+    users,
+    seed,
+    merchants: 24,
+    head: 0.9,
+    floor: 0.05,
+    maxVisits: 4,
+    spreadDays: true,
+  });
 }
 
 const weightsArb = fc.constantFrom(
