@@ -30,6 +30,8 @@ const EnvSchema = z
     JWT_AUDIENCE: z.string().min(1).default('kindred-api'),
     MATCH_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('Asia/Shanghai'),
     K_ANON: positiveInt(20),
+    /** Evaluations score the decided matches of this many days up to their date (outcomes). */
+    EVALUATION_OUTCOME_DAYS: positiveInt(90),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     REPORT_SUSPEND_THRESHOLD: positiveInt(3),
     SCORE_SHARDS: positiveInt(4),

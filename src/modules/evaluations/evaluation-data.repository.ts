@@ -126,13 +126,17 @@ export function createEvaluationDataRepository(db: Db, pool: pg.Pool) {
       return rows.rows;
     },
 
-    /** Every past match with at least one decision: one row per match, both users' decisions counted. */
-    async decidedMatches(): Promise<DecidedMatch[]> {
+    /**
+     * The matches dated in `[from, through]` with at least one decision: one row per match, both
+     * users' decisions counted. Bounded by date so that an evaluation reads recent outcomes, not
+     * the whole history, however long the service has run.
+     */
+    async decidedMatches(from: string, through: string): Promise<DecidedMatch[]> {
       const rows = await sql<{ a: string; b: string; decisions: number; likes: number }>`
         SELECT m.user_id AS a, m.counterpart_id AS b, count(*)::int AS decisions,
                count(*) FILTER (WHERE d.decision = 'like')::int AS likes
         FROM matches m JOIN decisions d ON d.match_id = m.match_id
-        WHERE m.user_id < m.counterpart_id
+        WHERE m.user_id < m.counterpart_id AND m.match_date >= ${from} AND m.match_date <= ${through}
         GROUP BY m.match_id, m.user_id, m.counterpart_id`.execute(db);
       return rows.rows.map((r) => ({ userA: r.a, userB: r.b, decisions: r.decisions, likes: r.likes }));
     },

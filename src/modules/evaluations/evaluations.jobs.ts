@@ -22,7 +22,7 @@ import type { EvaluationsRepository } from './evaluations.repository.ts';
 
 /** What the evaluation job needs; built once per worker process. */
 export type EvaluationContext = {
-  config: Pick<Config, 'K_ANON' | 'MATCH_TIMEZONE' | 'SCORE_THREADS'>;
+  config: Pick<Config, 'K_ANON' | 'MATCH_TIMEZONE' | 'SCORE_THREADS' | 'EVALUATION_OUTCOME_DAYS'>;
   log: Logger;
   clock: Clock;
   evaluations: EvaluationsRepository;
@@ -92,7 +92,7 @@ export async function processEvaluation(
   const [blocks, matched, decided] = await Promise.all([
     ctx.data.blocks(),
     maxCooldown > 0 ? ctx.data.matchedPairs(addDays(date, -maxCooldown), date) : Promise.resolve([]),
-    ctx.data.decidedMatches(),
+    ctx.data.decidedMatches(addDays(date, 1 - ctx.config.EVALUATION_OUTCOME_DAYS), date),
   ]);
   const snapshots = new Map<string, Promise<Snapshot>>();
   const snapshotFor = (w: WeightSet): Promise<Snapshot> => {

@@ -177,6 +177,11 @@ beforeAll(async () => {
   await decide(withWithdrawn, withdrawn, 'like');
   await decide(withWithdrawn, couples[0]![0], 'like');
   await seed.pair(run3, '2026-11-03', couples[1]![0], couples[2]![1]);
+  // A mutual like older than EVALUATION_OUTCOME_DAYS (90) before the evaluation's date: not read.
+  const old = await seed.run('2026-08-23');
+  const oldMatch = await seed.pair(old, '2026-08-23', couples[0]![0], couples[3]![1]);
+  await decide(oldMatch, couples[0]![0], 'like');
+  await decide(oldMatch, couples[3]![1], 'like');
 
   runtime = createPipelineRuntime({ ...t.deps, clock: t.deps.clock });
   runtime.startWorkers({ queues: ['evaluate'], reconcileIntervalMs: 60_000 });
@@ -263,7 +268,8 @@ describe('an evaluation against the active set', () => {
   it('scores past decided matches: AUC 1 when the score separates mutual likes, rates by decile', () => {
     const { outcomes } = evaluation.report!.evaluated;
     // 10 couple matches (mutual) and 10 cross matches (one like, one pass); the withdrawn user's
-    // match and the undecided one are not counted
+    // match, the undecided one and the one of 08-23 (91 days back, outside the window) are not
+    // counted
     expect(outcomes.shownMatches).toBe(20);
     expect(outcomes.auc).toBe(1);
     // cross pairs share nothing (score 0, decile 1); the couples rank 0.41 < 0.5 = 0.5 < 0.67 < 1
