@@ -90,9 +90,28 @@ export function createPairHeaps(userCount: number, k: number, options: PairHeapO
   };
 }
 
-/** Float32 at most `x` (x ≥ 0 or ±∞): fround's relative error 2⁻²⁴ is below the 2⁻²⁰ taken off. */
-function float32Below(x: number): number {
-  return Math.fround(x - x * 2 ** -20);
+const f32 = new Float32Array(1);
+const f32Bits = new Int32Array(f32.buffer);
+
+/** Smallest normal float32: below it `fround` loses relative precision. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+/** Largest finite float32. */
+const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
+
+/**
+ * A float32 at most `x`, for x > 0 (scores), within 2⁻²⁰ of it. In the normal float32 range
+ * `fround`'s relative error is at most 2⁻²⁴, so rounding x − x·2⁻²⁰ cannot land above x (the hot
+ * case: no branch on the rounding). Elsewhere it is the largest float32 at most x: `fround`, then,
+ * when that rounded up, the float32 just below (bit pattern minus one: the largest finite one
+ * below +∞, 0 below the smallest subnormal).
+ */
+export function float32Below(x: number): number {
+  if (x >= FLOAT32_MIN_NORMAL && x <= FLOAT32_MAX) return Math.fround(x - x * 2 ** -20);
+  const f = Math.fround(x);
+  if (f <= x) return f;
+  f32[0] = f;
+  f32Bits[0]! -= 1;
+  return f32[0];
 }
 
 /** Raises the shared gate of `owner` to its heap's new worst score (never lowers it). */

@@ -5,6 +5,7 @@ import {
   createHeapGate,
   createPairHeaps,
   createSymmetricKernel,
+  float32Below,
   type PairHeaps,
 } from '../../../src/core/scoring/symmetric.ts';
 import { planSymmetric } from '../../../src/core/scoring/symmetric-plan.ts';
@@ -107,5 +108,32 @@ describe('symmetric kernel: shared rejection gate and descending scan order', ()
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('float32Below', () => {
+  it('is a float32 at most x and within 2⁻²⁰ of it, for any positive double (subnormal, huge)', () => {
+    const positive = fc.oneof(
+      fc.double({ min: Number.MIN_VALUE, max: Number.MAX_VALUE, noNaN: true }),
+      fc.double({ min: Number.MIN_VALUE, max: 1e-37, noNaN: true }),
+      fc.double({ min: 1e-3, max: 1, noNaN: true }),
+      fc.integer({ min: 1, max: 2 ** 24 }).map((n) => n / 2 ** 12),
+    );
+    fc.assert(
+      fc.property(positive, (x) => {
+        const g = float32Below(x);
+        expect(Math.fround(g)).toBe(g);
+        expect(g).toBeLessThanOrEqual(x);
+        // close: within 2⁻²⁰ of x, or (outside the normal float32 range) the next float32 is above x
+        const next = new Float32Array([g]);
+        new Int32Array(next.buffer)[0]! += 1;
+        expect(g >= x * (1 - 2 ** -19) || next[0]! > x).toBe(true);
+      }),
+      { numRuns: 20000 },
+    );
+    expect(float32Below(Number.MAX_VALUE)).toBe(3.4028234663852886e38);
+    expect(float32Below(Number.MIN_VALUE)).toBe(0);
+    expect(float32Below(0.5)).toBeLessThan(0.5);
+    expect(float32Below(0.5)).toBeGreaterThan(0.5 * (1 - 2 ** -19));
   });
 });
