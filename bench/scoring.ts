@@ -372,9 +372,11 @@ async function main(): Promise<void> {
   }
 
   const loadEnd = loadavg();
-  const shared = Math.max(loadStart[0] ?? 0, loadEnd[0] ?? 0, loadEnd[1] ?? 0) > cpus().length;
+  // The load at the end counts this benchmark's own threads (one per core at most): only what
+  // exceeds them, or a busy machine at the start, means other work shared the cores.
+  const shared = (loadStart[0] ?? 0) > 1 || (loadEnd[0] ?? 0) > cpus().length + 1;
   const sharedNote = shared
-    ? ` The machine was shared with other work during this run (load above its ${cpus().length} cores): wall times are inflated against an idle machine, the reference's as well as ours.`
+    ? ` The machine was shared with other work during this run (load above 1 before the run, or above its ${cpus().length} cores plus one after it): wall times are inflated against an idle machine, the reference's as well as ours.`
     : '';
   appendFileSync(
     resultsPath,
