@@ -18,6 +18,7 @@ const symmetricKernel = symmetric
       ...(options.ranges !== undefined && { ranges: options.ranges }),
       ...(symmetric.plan !== undefined && { plan: symmetric.plan }),
       countShared: options.countShared ?? true,
+      ...(options.blockUsers !== undefined && { blockUsers: options.blockUsers }),
     })
   : undefined;
 const prunedKernel = symmetric ? undefined : createCandidateKernel(matrix, options);

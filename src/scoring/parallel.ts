@@ -182,6 +182,7 @@ export async function computeCandidates(
     ...shareFilters(kernelOptions, matrix.userCount),
     ...(kernelOptions.pruning !== undefined && { pruning: kernelOptions.pruning }),
     countShared: countsShared(kernelOptions),
+    ...(kernelOptions.blockUsers !== undefined && { blockUsers: kernelOptions.blockUsers }),
   };
   // the plan (dense heavy weights, bounds) is computed once here and shared by every thread
   const plan = symmetric ? planSymmetric(shared, { ...heavyOption(kernelOptions), shared: true }) : undefined;

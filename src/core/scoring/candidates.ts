@@ -110,6 +110,8 @@ export interface CandidateOptions {
    * and its U·k array (the offline CLI, which does not print them).
    */
   countShared?: boolean;
+  /** Symmetric full runs: partners per block of a user's scan (symmetric.ts; any value, the same pools). */
+  blockUsers?: number;
 }
 
 /** Whether a run keeps shared-merchant counts (see {@link CandidateOptions.countShared}). */
@@ -426,6 +428,7 @@ export function generateCandidates(matrix: ScoringMatrix, options: CandidateOpti
       ...(options.ranges !== undefined && { ranges: options.ranges }),
       ...(plan.heavy > 0 && { plan }),
       countShared: countsShared(options),
+      ...(options.blockUsers !== undefined && { blockUsers: options.blockUsers }),
     });
     for (let u = matrix.userCount - 1; u >= 0; u--) kernel.scan(u, heaps);
     if (plan.heavy > 0) for (let u = 0; u < matrix.userCount; u++) kernel.heavyOnly(u, heaps, [heaps]);

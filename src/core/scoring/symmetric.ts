@@ -194,6 +194,14 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
  */
 const BOUND_SLACK = 1 + 1e-10;
 
+/**
+ * A user's scan reads its partners in blocks of this many ids: the accumulator, the touched
+ * partners' gates and the block's part of every list then stay in cache (512 KB of float64 sums)
+ * instead of ranging over all users (8 MB at 1M). At 1M users this made the postings loop
+ * 12.5 → 10.1 ns a posting; below this many users there is one block, as without blocking.
+ */
+const BLOCK_USERS = 1 << 16;
+
 /** Options of the symmetric kernel. */
 export interface SymmetricOptions {
   minSharedMerchants?: number;
@@ -205,6 +213,8 @@ export interface SymmetricOptions {
   ranges?: Ranges;
   /** Heavy columns read by lookup, heavy-only pairs by {@link SymmetricKernel.heavyOnly}. */
   plan?: SymmetricPlan;
+  /** Partners per block of a user's scan (default {@link BLOCK_USERS}; any value, the same heaps). */
+  blockUsers?: number;
 }
 
 /** Work counters. */
@@ -318,76 +328,21 @@ export function createSymmetricKernel(
     }
   };
 
-  const scan = (u: number, heaps: PairHeaps): void => {
-    stats.users++;
-    let nT = 0;
-    const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
-    if (exclude) {
-      const { offsets: xo, ids: xi } = exclude;
-      for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
-    }
-    // u's heavy columns are the first of its row: [s0, hStart)
-    const s0 = rowPtr[u]!;
-    let hStart = s0;
-    if (H > 0) while (hStart < rowPtr[u + 1]! && cols[hStart]! < H) hStart++;
-    for (let j = rowPtr[u + 1]! - 1; j >= hStart; j--) {
-      const m = cols[j]!;
-      const a = vals[j]!;
-      let lo = listPtr[m]!;
-      let hi = listPtr[m + 1]!;
-      // first posting with user > u
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (listUser[mid]! <= u) lo = mid + 1;
-        else hi = mid;
-      }
-      const end = listPtr[m + 1]!;
-      stats.postingsScanned += end - lo;
-      if (ranges) {
-        // ranges (and groups when given): one loop, filters tested per posting
-        const { value, min, max } = ranges;
-        const vu = value[u]!;
-        const rlo = min[u]!;
-        const rhi = max[u]!;
-        const group = elig?.group;
-        const mayPair = elig?.mayPair;
-        for (let p = lo; p < end; p++) {
-          const v = listUser[p]!;
-          const x = value[v]!;
-          if (x < rlo || x > rhi || min[v]! > vu || max[v]! < vu) continue;
-          if (mayPair !== undefined && mayPair[gBase + group![v]!] === 0) continue;
-          touched[nT] = v;
-          nT += acc[v] === 0 ? 1 : 0;
-          acc[v]! += a * listVal[p]!;
-          if (counting) cnt[v]!++;
-        }
-      } else if (elig) {
-        const { group, mayPair } = elig;
-        for (let p = lo; p < end; p++) {
-          const v = listUser[p]!;
-          if (mayPair[gBase + group[v]!] === 0) continue;
-          touched[nT] = v;
-          nT += acc[v] === 0 ? 1 : 0;
-          acc[v]! += a * listVal[p]!;
-          if (counting) cnt[v]!++;
-        }
-      } else if (counting) {
-        for (let p = lo; p < end; p++) {
-          const v = listUser[p]!;
-          touched[nT] = v;
-          nT += acc[v] === 0 ? 1 : 0;
-          acc[v]! += a * listVal[p]!;
-          cnt[v]!++;
-        }
-      } else {
-        for (let p = lo; p < end; p++) {
-          const v = listUser[p]!;
-          touched[nT] = v;
-          nT += acc[v] === 0 ? 1 : 0;
-          acc[v]! += a * listVal[p]!;
-        }
-      }
-    }
+  // u's light lists during its scan: next posting to read, end, u's weight there
+  let longestRow = 0;
+  for (let x = 0; x < U; x++) longestRow = Math.max(longestRow, rowPtr[x + 1]! - rowPtr[x]!);
+  const cursor = new Int32Array(longestRow);
+  const listEnd = new Int32Array(longestRow);
+  const weight = new Float64Array(longestRow);
+  const blockUsers = options.blockUsers ?? BLOCK_USERS;
+  if (!(Number.isInteger(blockUsers) && blockUsers > 0))
+    throw new RangeError('blockUsers must be a positive integer');
+
+  /**
+   * Offers the pairs (u, v) accumulated for the `nT` touched users v to both heaps, after their
+   * heavy terms where they could matter, and clears their accumulators.
+   */
+  const settle = (u: number, nT: number, heaps: PairHeaps, s0: number, hStart: number): void => {
     const gate = heaps.gate;
     const hv = heavyVal;
     // u's heavy columns add at most `bu` to any pair: a pair that stays below both users' gates
@@ -424,6 +379,97 @@ export function createSymmetricKernel(
       if (!counting) c = 0;
       if (s >= gate[v]!) offerPair(heaps, v, u, s, c);
       if (s >= gate[u]!) offerPair(heaps, u, v, s, c);
+    }
+  };
+
+  const scan = (u: number, heaps: PairHeaps): void => {
+    stats.users++;
+    const gBase = elig ? elig.group[u]! * elig.groupCount : 0;
+    if (exclude) {
+      const { offsets: xo, ids: xi } = exclude;
+      for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
+    }
+    // u's heavy columns are the first of its row: [s0, hStart)
+    const s0 = rowPtr[u]!;
+    let hStart = s0;
+    if (H > 0) while (hStart < rowPtr[u + 1]! && cols[hStart]! < H) hStart++;
+    // u's light lists in descending column order, each from its first posting of a user > u
+    let lists = 0;
+    for (let j = rowPtr[u + 1]! - 1; j >= hStart; j--) {
+      const m = cols[j]!;
+      let lo = listPtr[m]!;
+      let hi = listPtr[m + 1]!;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (listUser[mid]! <= u) lo = mid + 1;
+        else hi = mid;
+      }
+      stats.postingsScanned += listPtr[m + 1]! - lo;
+      cursor[lists] = lo;
+      listEnd[lists] = listPtr[m + 1]!;
+      weight[lists] = vals[j]!;
+      lists++;
+    }
+    // Block by block of partners (see BLOCK_USERS): every list is read up to the block's end, then
+    // the block's pairs are settled. A pair's terms all fall in one block, in u's list order.
+    for (let blockEnd = u + 1 + blockUsers; ; blockEnd += blockUsers) {
+      let nT = 0;
+      for (let l = 0; l < lists; l++) {
+        const a = weight[l]!;
+        const end = listEnd[l]!;
+        let p = cursor[l]!;
+        if (ranges) {
+          // ranges (and groups when given): one loop, filters tested per posting
+          const { value, min, max } = ranges;
+          const vu = value[u]!;
+          const rlo = min[u]!;
+          const rhi = max[u]!;
+          const group = elig?.group;
+          const mayPair = elig?.mayPair;
+          for (; p < end; p++) {
+            const v = listUser[p]!;
+            if (v >= blockEnd) break;
+            const x = value[v]!;
+            if (x < rlo || x > rhi || min[v]! > vu || max[v]! < vu) continue;
+            if (mayPair !== undefined && mayPair[gBase + group![v]!] === 0) continue;
+            touched[nT] = v;
+            nT += acc[v] === 0 ? 1 : 0;
+            acc[v]! += a * listVal[p]!;
+            if (counting) cnt[v]!++;
+          }
+        } else if (elig) {
+          const { group, mayPair } = elig;
+          for (; p < end; p++) {
+            const v = listUser[p]!;
+            if (v >= blockEnd) break;
+            if (mayPair[gBase + group[v]!] === 0) continue;
+            touched[nT] = v;
+            nT += acc[v] === 0 ? 1 : 0;
+            acc[v]! += a * listVal[p]!;
+            if (counting) cnt[v]!++;
+          }
+        } else if (counting) {
+          for (; p < end; p++) {
+            const v = listUser[p]!;
+            if (v >= blockEnd) break;
+            touched[nT] = v;
+            nT += acc[v] === 0 ? 1 : 0;
+            acc[v]! += a * listVal[p]!;
+            cnt[v]!++;
+          }
+        } else {
+          for (; p < end; p++) {
+            const v = listUser[p]!;
+            if (v >= blockEnd) break;
+            touched[nT] = v;
+            nT += acc[v] === 0 ? 1 : 0;
+            acc[v]! += a * listVal[p]!;
+          }
+        }
+        cursor[l] = p;
+      }
+      settle(u, nT, heaps, s0, hStart);
+      if (blockEnd >= U) break;
     }
   };
   return { scan, heavyOnly, stats };

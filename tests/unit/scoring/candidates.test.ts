@@ -105,22 +105,28 @@ describe('exact candidate generation equals the naive reference', () => {
     );
   });
 
-  it('symmetric full-run kernel (lists by user), any number of heavy columns', () => {
+  it('symmetric full-run kernel (lists by user), any number of heavy columns, any block size', () => {
     fc.assert(
-      fc.property(caseArb, fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }), (c, heavy) => {
-        const { input, weights, k, minShared, groups, seed } = c;
-        const w = weightSet(weights);
-        const e = eligibilityFor(input.userCount, groups, seed);
-        const naive = naiveTopK(input as NaiveInput, w, k, minShared, e?.naive);
-        const m = matrixOf(input as NaiveInput, w, 'user');
-        const pools = generateCandidates(m, {
-          k,
-          minSharedMerchants: minShared,
-          ...(e && { eligibility: e.core }),
-          ...(heavy !== undefined && { heavyColumns: heavy }),
-        });
-        expectPoolsMatch(pools, naive, divisorOf(pools, w.normalization));
-      }),
+      fc.property(
+        caseArb,
+        fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+        fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+        (c, heavy, blockUsers) => {
+          const { input, weights, k, minShared, groups, seed } = c;
+          const w = weightSet(weights);
+          const e = eligibilityFor(input.userCount, groups, seed);
+          const naive = naiveTopK(input as NaiveInput, w, k, minShared, e?.naive);
+          const m = matrixOf(input as NaiveInput, w, 'user');
+          const pools = generateCandidates(m, {
+            k,
+            minSharedMerchants: minShared,
+            ...(e && { eligibility: e.core }),
+            ...(heavy !== undefined && { heavyColumns: heavy }),
+            ...(blockUsers !== undefined && { blockUsers }),
+          });
+          expectPoolsMatch(pools, naive, divisorOf(pools, w.normalization));
+        },
+      ),
       { numRuns: 400 },
     );
   });

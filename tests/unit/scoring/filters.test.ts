@@ -120,7 +120,13 @@ describe('exclusions and ranges during generation equal the naive reference', ()
         const { input, filters, normalization, k, minShared, pick } = c;
         const w = weights(normalization);
         const opts = { k, minSharedMerchants: minShared, ...coreFilters(filters) };
-        const sym = generateCandidates(matrixOf(input, w, 'user'), { ...opts, heavyColumns: heavy });
+        // partners in blocks of 1 to 4 users, or one block (the default) when heavy is even
+        const blockUsers = heavy % 2 === 0 ? undefined : 1 + (heavy % 4);
+        const sym = generateCandidates(matrixOf(input, w, 'user'), {
+          ...opts,
+          heavyColumns: heavy,
+          ...(blockUsers !== undefined && { blockUsers }),
+        });
         expect(useSymmetric(matrixOf(input, w, 'user'), opts)).toBe(true);
         const divisor = divisorOf(sym, w.normalization);
         check(sym, input, w, k, minShared, filters, divisor);

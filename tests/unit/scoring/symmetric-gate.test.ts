@@ -49,6 +49,8 @@ const caseArb = fc.record({
   sets: fc.integer({ min: 1, max: 3 }),
   chunk: fc.integer({ min: 1, max: 9 }),
   heavy: fc.integer({ min: 0, max: 4 }),
+  // partners per block of a scan: 1 (every partner its own block) up to more than the users
+  blockUsers: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constant(1 << 16)),
 });
 
 /**
@@ -56,13 +58,27 @@ const caseArb = fc.record({
  * chunks of `chunk` users in descending ids dealt round-robin, then the heavy-only pass, then the
  * merge.
  */
-function runOnHeapSets(input: NaiveInput, w: object, k: number, sets: number, chunk: number, heavy: number) {
+function runOnHeapSets(
+  input: NaiveInput,
+  w: object,
+  {
+    k,
+    sets,
+    chunk,
+    heavy,
+    blockUsers,
+  }: { k: number; sets: number; chunk: number; heavy: number; blockUsers: number },
+) {
   const matrix = matrixOf(input, WeightSetSchema.parse(w), 'user');
   const U = matrix.userCount;
   const gate = createHeapGate(U, k);
   const heaps: PairHeaps[] = Array.from({ length: sets }, () => createPairHeaps(U, k, { gate }));
   const plan = planSymmetric(matrix, { heavy });
-  const kernel = createSymmetricKernel(matrix, { countShared: true, ...(plan.heavy > 0 && { plan }) });
+  const kernel = createSymmetricKernel(matrix, {
+    countShared: true,
+    blockUsers,
+    ...(plan.heavy > 0 && { plan }),
+  });
   let c = 0;
   for (let end = U; end > 0; end -= chunk, c++) {
     for (let u = end - 1; u >= Math.max(0, end - chunk); u--) kernel.scan(u, heaps[c % sets]!);
@@ -71,13 +87,13 @@ function runOnHeapSets(input: NaiveInput, w: object, k: number, sets: number, ch
   return pairHeapsToPools(heaps, emptyStats());
 }
 
-describe('symmetric kernel: shared rejection gate and descending scan order', () => {
-  it('any number of heap sets sharing a gate gives exactly the one-sided kernel pools, ties included', () => {
+describe('symmetric kernel: shared rejection gate, descending scan order, partner blocks', () => {
+  it('any number of heap sets sharing a gate, any block size: exactly the one-sided kernel pools, ties included', () => {
     fc.assert(
-      fc.property(caseArb, ({ users, seed, weights, k, sets, chunk, heavy }) => {
+      fc.property(caseArb, ({ users, seed, weights, k, sets, chunk, heavy, blockUsers }) => {
         const input = population(users, seed);
         const w = WeightSetSchema.parse({ ...weights, recencyHalfLifeDays: 0, minSharedMerchants: 1 });
-        const pools = runOnHeapSets(input, w, k, sets, chunk, heavy);
+        const pools = runOnHeapSets(input, w, { k, sets, chunk, heavy, blockUsers });
         // the one-sided kernel breaks ties the same way (smaller id) and sums in the same order
         const oneSided = generateCandidates(matrixOf(input, w, 'value'), { k });
         expect(Array.from(pools.offsets)).toEqual(Array.from(oneSided.offsets));
