@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coPresenceCounter } from '../../../src/modules/pipeline/co-presence.ts';
-import type { CityUser } from '../../../src/modules/pipeline/pipeline.repository.ts';
 import { coPresenceCount, minuteOffsets } from '../../../src/modules/pipeline/shard-scoring.ts';
+import { cityUserOf } from './city-users.ts';
 
 const MERCHANTS = 12;
 
@@ -15,27 +15,7 @@ const user = fc
     }),
     { selector: (x) => x.merchant, maxLength: 8 },
   )
-  .map((list): CityUser => {
-    const sorted = [...list].sort((a, b) => a.merchant - b.merchant);
-    return {
-      userId: '1',
-      city: 'c',
-      shard: 0,
-      gender: 'woman',
-      seeking: ['man'],
-      age: 30,
-      ageMin: 18,
-      ageMax: 99,
-      verified: false,
-      onlyVerified: false,
-      merchants: sorted.map((x) => x.merchant),
-      visits: sorted.map((x) => x.minutes.length),
-      lastDays: sorted.map(() => 0),
-      minutes: sorted.flatMap((x) => [...x.minutes].sort((a, b) => a - b)),
-      amountCents: 100,
-      txnCount: 1,
-    };
-  });
+  .map((list) => cityUserOf(list));
 
 describe('coPresenceCounter', () => {
   it('gives the merge of coPresenceCount for every pair, whatever the order of first users', () => {
@@ -63,24 +43,9 @@ describe('coPresenceCounter', () => {
   });
 
   it('counts shared non-stop merchants visited within the gap, up to 3', () => {
-    const mk = (merchants: number[], minutes: number[]): CityUser => ({
-      userId: '1',
-      city: 'c',
-      shard: 0,
-      gender: 'woman',
-      seeking: ['man'],
-      age: 30,
-      ageMin: 18,
-      ageMax: 99,
-      verified: false,
-      onlyVerified: false,
-      merchants,
-      visits: merchants.map(() => 1),
-      lastDays: merchants.map(() => 0),
-      minutes,
-      amountCents: 100,
-      txnCount: 1,
-    });
+    // one visit per merchant, at the given minute
+    const mk = (merchants: number[], minutes: number[]) =>
+      cityUserOf(merchants.map((merchant, i) => ({ merchant, minutes: [minutes[i]!] })));
     const a = mk([0, 1, 2, 3, 4], [100, 100, 100, 100, 100]);
     const b = mk([0, 1, 2, 3, 4], [150, 400, 220, 100, 100]);
     const stop = Uint8Array.from([0, 0, 0, 1, 0, 0]);

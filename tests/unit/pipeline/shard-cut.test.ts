@@ -12,6 +12,7 @@ import {
   minuteOffsets,
   shardCandidates,
 } from '../../../src/modules/pipeline/shard-scoring.ts';
+import { cityUserOf } from './city-users.ts';
 
 /**
  * The shard's cut skips the co-presence of entries that bounds already exclude. It must store
@@ -85,27 +86,11 @@ function referenceCut(
 
 const MERCHANTS = 6;
 
-const cityUser = (id: number, visits: Array<{ m: number; minutes: number[] }>, ticket: number): CityUser => {
-  const sorted = [...visits].sort((a, b) => a.m - b.m);
-  return {
-    userId: String(id + 1),
-    city: 'c',
-    shard: 0,
-    gender: 'woman',
-    seeking: ['man'],
-    age: 30,
-    ageMin: 18,
-    ageMax: 99,
-    verified: false,
-    onlyVerified: false,
-    merchants: sorted.map((v) => v.m),
-    visits: sorted.map((v) => v.minutes.length),
-    lastDays: sorted.map(() => 0),
-    minutes: sorted.flatMap((v) => [...v.minutes].sort((a, b) => a - b)),
-    amountCents: ticket,
-    txnCount: 1,
-  };
-};
+const cityUser = (id: number, visits: Array<{ m: number; minutes: number[] }>, ticket: number) =>
+  cityUserOf(
+    visits.map((v) => ({ merchant: v.m, minutes: v.minutes })),
+    { userId: String(id + 1), amountCents: ticket },
+  );
 
 const population = fc.array(
   fc.record({
