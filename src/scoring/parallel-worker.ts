@@ -41,9 +41,8 @@ function statsDelta(): KernelStats {
 
 port.on('message', (msg: ChunkRequest | HeavyRequest | MergeRequest) => {
   if (msg.type === 'heavy') {
-    const sets = symmetric!.heaps;
-    const own = sets[symmetric!.self]!;
-    for (let i = 0; i < msg.users.length; i++) symmetricKernel!.heavyOnly(msg.users[i]!, own, sets);
+    const own = symmetric!.heaps[symmetric!.self]!;
+    for (let i = 0; i < msg.users.length; i++) symmetricKernel!.heavyOnly(msg.users[i]!, own);
     const result: ChunkResult = { type: 'done', id: -1, stats: statsDelta() };
     port.postMessage(result);
     return;

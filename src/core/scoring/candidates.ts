@@ -431,7 +431,7 @@ export function generateCandidates(matrix: ScoringMatrix, options: CandidateOpti
       ...(options.blockUsers !== undefined && { blockUsers: options.blockUsers }),
     });
     for (let u = matrix.userCount - 1; u >= 0; u--) kernel.scan(u, heaps);
-    if (plan.heavy > 0) for (let u = 0; u < matrix.userCount; u++) kernel.heavyOnly(u, heaps, [heaps]);
+    if (plan.heavy > 0) for (let u = 0; u < matrix.userCount; u++) kernel.heavyOnly(u, heaps);
     const stats = emptyStats();
     stats.users = matrix.userCount;
     stats.postingsScanned = kernel.stats.postingsScanned;

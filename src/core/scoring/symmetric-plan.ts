@@ -11,8 +11,8 @@ import type { ScoringMatrix } from './matrix.ts';
  * reference: the same float, bit for bit.
  *
  * **Heavy-only pairs.** A pair sharing no light merchant is never touched by the main pass. Its
- * score is at most `heavyBound[u] = Σ_{m<heavy, m∈u} x(u,m)·listMax[m]`. After the main pass every
- * heap holds at least the pairs offered so far, so its `worst` (the k-th best offered, once full)
+ * score is at most `heavyBound[u] = Σ_{m<heavy, m∈u} x(u,m)·listMax[m]`. After the main pass, u's
+ * gate (the k-th best any heap set has kept for u, rounded down; see `PairHeaps` in symmetric.ts)
  * is a lower bound θ_u of u's final k-th score. A user with `heavyBound[u] < θ_u` cannot have a
  * heavy-only pair in its top k; for any other user the kernel reads its heavy lists whole (all
  * users, both directions) and offers u's heap, and only u's, the pairs reaching θ_u that share no

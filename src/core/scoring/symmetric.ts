@@ -31,8 +31,7 @@ import type { SymmetricPlan } from './symmetric-plan.ts';
 
 /**
  * One bounded min-heap per user, flat: user u owns slots `[u·k, u·k + k)`, `size[u]` entries,
- * root = worst kept entry under "higher score, then smaller id"; `worst[u]` is the root's score
- * when full, else −∞.
+ * root = worst kept entry under "higher score, then smaller id".
  *
  * `gate[u]`, the kernel's fast rejection test, is shared by all heap sets of a run (one per
  * thread; each holds a share of every user's pairs). Every value it ever holds is the k-th best
@@ -48,7 +47,6 @@ export interface PairHeaps {
   scores: Float64Array;
   shared: Uint16Array;
   size: Int32Array;
-  worst: Float64Array;
   gate: Float32Array;
 }
 
@@ -77,15 +75,12 @@ export function createPairHeaps(userCount: number, k: number, options: PairHeapO
   const buf = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
     shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   const n = userCount * k;
-  const worst = new Float64Array(buf(userCount * 8));
-  worst.fill(k === 0 ? Infinity : -Infinity);
   return {
     k,
     ids: new Int32Array(buf(n * 4)),
     scores: new Float64Array(buf(n * 8)),
     shared: new Uint16Array(buf(counts ? n * 2 : 0)),
     size: new Int32Array(buf(userCount * 4)),
-    worst,
     gate,
   };
 }
@@ -155,10 +150,7 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
     scores[base + i] = score;
     if (counts) h.shared[base + i] = shared;
     h.size[owner] = n + 1;
-    if (n + 1 === k) {
-      h.worst[owner] = scores[base]!;
-      raiseGate(h, owner, scores[base]!);
-    }
+    if (n + 1 === k) raiseGate(h, owner, scores[base]!);
     return;
   }
   const rs = scores[base]!;
@@ -184,7 +176,6 @@ export function offerPair(h: PairHeaps, owner: number, cand: number, score: numb
   ids[base + i] = cand;
   scores[base + i] = score;
   if (counts) h.shared[base + i] = shared;
-  h.worst[owner] = scores[base]!;
   raiseGate(h, owner, scores[base]!);
 }
 
@@ -228,9 +219,9 @@ export interface SymmetricKernel {
   scan(u: number, heaps: PairHeaps): void;
   /**
    * With a plan, after every user was scanned: offers u its heavy-only pairs that can still
-   * reach its top k (into `heaps`; `sets` are all heap sets of the run, for the threshold).
+   * reach its top k (into `heaps`; the run's shared gate is the threshold).
    */
-  heavyOnly(u: number, heaps: PairHeaps, sets: readonly PairHeaps[]): void;
+  heavyOnly(u: number, heaps: PairHeaps): void;
   readonly stats: SymmetricStats;
 }
 
@@ -279,17 +270,16 @@ export function createSymmetricKernel(
 
   /**
    * Offers u the pairs that share only heavy merchants with it (u's heap in `heaps` only), when
-   * any of them can still reach u's top k: `theta` is the largest `worst[u]` over all heap sets
-   * (each a lower bound of u's final k-th score: heaps only improve) and no heavy-only pair
-   * scores more than `heavyBound[u]`. Whole heavy lists, in descending column order (the pair's
-   * only terms, in the order of a full scan); a pair is offered only when it reaches `theta` and,
+   * any of them can still reach u's top k: `gate[u]` is a lower bound of u's final k-th score
+   * (see {@link PairHeaps}; it only rises as u's heap fills) and no heavy-only pair scores more
+   * than `heavyBound[u]`. Whole heavy lists, in descending column order (the pair's only terms,
+   * in the order of a full scan); a pair is offered only when it reaches `gate[u]` and,
    * checked last by a merge of the two rows, shares no light merchant (those came from the scan).
    */
-  const heavyOnly = (u: number, heaps: PairHeaps, sets: readonly PairHeaps[]): void => {
+  const heavyOnly = (u: number, heaps: PairHeaps): void => {
     if (plan === undefined || H === 0) return;
-    let theta = -Infinity;
-    for (const h of sets) if (h.worst[u]! > theta) theta = h.worst[u]!;
-    if (!(plan.heavyBound[u]! >= theta) || plan.heavyBound[u] === 0) return;
+    const gate = heaps.gate;
+    if (!(plan.heavyBound[u]! >= gate[u]!) || plan.heavyBound[u] === 0) return;
     if (exclude) {
       const { offsets: xo, ids: xi } = exclude;
       for (let i = xo[u]!, e = xo[u + 1]!; i < e; i++) banned[xi[i]!] = u;
@@ -314,14 +304,13 @@ export function createSymmetricKernel(
         acc2[v]! += a * listVal[p]!;
       }
     }
-    const worst = heaps.worst;
     for (let i = 0; i < nT; i++) {
       const v = touched[i]!;
       const s = acc2[v]!;
       const c = cnt2[v]!;
       acc2[v] = 0;
       cnt2[v] = 0;
-      if (c < minShared || !(s > 0) || s < theta || s < worst[u]!) continue;
+      if (c < minShared || !(s > 0) || s < gate[u]!) continue;
       if (exclude && banned[v] === u) continue;
       if (sharesLight(u, hStart, v)) continue;
       offerPair(heaps, u, v, s, counting ? c : 0);

@@ -83,7 +83,7 @@ function runOnHeapSets(
   for (let end = U; end > 0; end -= chunk, c++) {
     for (let u = end - 1; u >= Math.max(0, end - chunk); u--) kernel.scan(u, heaps[c % sets]!);
   }
-  if (plan.heavy > 0) for (let u = 0; u < U; u++) kernel.heavyOnly(u, heaps[u % sets]!, heaps);
+  if (plan.heavy > 0) for (let u = 0; u < U; u++) kernel.heavyOnly(u, heaps[u % sets]!);
   return pairHeapsToPools(heaps, emptyStats());
 }
 
