@@ -4,6 +4,53 @@ import type { Database, MatchesTable } from '../../db/types.ts';
 type EndReason = NonNullable<MatchesTable['ended_reason']>;
 
 /**
+ * The tables holding candidate pools as parallel arrays, `candidate_ids` first: published pools
+ * and the shard pools a run keeps between its score and pair stages.
+ */
+const POOL_TABLES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  [
+    'candidates',
+    ['candidate_ids', 'scores', 'overlap_scores', 'co_presences', 'spend_levels', 'shared_counts'],
+  ],
+  ['run_pools', ['candidate_ids', 'overlap_scores', 'co_presences', 'shared_counts']],
+];
+
+/**
+ * Rewrites every pool of `table` that holds `userId`: each array column (`columns`, the first
+ * being `candidate_ids`) loses the element at the user's position, so the arrays stay aligned.
+ * Table and column names are the constants above, never input.
+ */
+function withoutCandidate(table: string, columns: readonly string[], userId: string) {
+  const element = (i: number) => sql.raw(`e${String(i)}`);
+  const assignments = sql.join(
+    columns.map((c) => sql`${sql.ref(c)} = k.${sql.ref(c)}`),
+    sql`, `,
+  );
+  const kept = sql.join(
+    columns.map(
+      (c, i) =>
+        sql`coalesce(array_agg(${element(i)} ORDER BY e.ord) FILTER (WHERE e.e0 <> ${userId}::bigint), '{}') AS ${sql.ref(c)}`,
+    ),
+    sql`, `,
+  );
+  const arrays = sql.join(
+    columns.map((c) => sql`p.${sql.ref(c)}`),
+    sql`, `,
+  );
+  const aliases = sql.join([...columns.map((_, i) => element(i)), sql.raw('ord')], sql`, `);
+  return sql`
+    UPDATE ${sql.table(table)} c SET ${assignments}
+    FROM (
+      SELECT p.run_id, p.user_id, ${kept}
+      FROM ${sql.table(table)} p
+      CROSS JOIN LATERAL unnest(${arrays}) WITH ORDINALITY AS e(${aliases})
+      WHERE p.candidate_ids @> ARRAY[${userId}::bigint]
+      GROUP BY p.run_id, p.user_id
+    ) k
+    WHERE c.run_id = k.run_id AND c.user_id = k.user_id`;
+}
+
+/**
  * The deletions behind a consent withdrawal and an erasure, one statement per table. Each returns
  * how many rows it touched, so that the caller can answer the counts and audit them. Run them in
  * one database transaction with the user row locked.
@@ -30,52 +77,12 @@ export function createUserDataRepository(db: Kysely<Database>) {
      * Returns the number of pools changed.
      */
     async removeFromCandidatePools(userId: string): Promise<number> {
-      const result = await sql`
-        UPDATE candidates c
-        SET candidate_ids  = k.candidate_ids,
-            scores         = k.scores,
-            overlap_scores = k.overlap_scores,
-            co_presences   = k.co_presences,
-            spend_levels   = k.spend_levels,
-            shared_counts  = k.shared_counts
-        FROM (
-          SELECT p.run_id, p.user_id,
-            coalesce(array_agg(e.candidate_id ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS candidate_ids,
-            coalesce(array_agg(e.score ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS scores,
-            coalesce(array_agg(e.overlap ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS overlap_scores,
-            coalesce(array_agg(e.co_presence ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS co_presences,
-            coalesce(array_agg(e.spend_level ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS spend_levels,
-            coalesce(array_agg(e.shared ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS shared_counts
-          FROM candidates p
-          CROSS JOIN LATERAL unnest(p.candidate_ids, p.scores, p.overlap_scores, p.co_presences, p.spend_levels, p.shared_counts)
-            WITH ORDINALITY AS e(candidate_id, score, overlap, co_presence, spend_level, shared, ord)
-          WHERE p.candidate_ids @> ARRAY[${userId}::bigint]
-          GROUP BY p.run_id, p.user_id
-        ) k
-        WHERE c.run_id = k.run_id AND c.user_id = k.user_id
-      `.execute(db);
-      // the same for the shard pools a run keeps between score and pair (four parallel arrays)
-      const shardPools = await sql`
-        UPDATE run_pools c
-        SET candidate_ids  = k.candidate_ids,
-            overlap_scores = k.overlap_scores,
-            co_presences   = k.co_presences,
-            shared_counts  = k.shared_counts
-        FROM (
-          SELECT p.run_id, p.user_id,
-            coalesce(array_agg(e.candidate_id ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS candidate_ids,
-            coalesce(array_agg(e.overlap ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS overlap_scores,
-            coalesce(array_agg(e.co_presence ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS co_presences,
-            coalesce(array_agg(e.shared ORDER BY e.ord) FILTER (WHERE e.candidate_id <> ${userId}::bigint), '{}') AS shared_counts
-          FROM run_pools p
-          CROSS JOIN LATERAL unnest(p.candidate_ids, p.overlap_scores, p.co_presences, p.shared_counts)
-            WITH ORDINALITY AS e(candidate_id, overlap, co_presence, shared, ord)
-          WHERE p.candidate_ids @> ARRAY[${userId}::bigint]
-          GROUP BY p.run_id, p.user_id
-        ) k
-        WHERE c.run_id = k.run_id AND c.user_id = k.user_id
-      `.execute(db);
-      return Number(result.numAffectedRows ?? 0n) + Number(shardPools.numAffectedRows ?? 0n);
+      let changed = 0;
+      for (const [table, columns] of POOL_TABLES) {
+        const result = await withoutCandidate(table, columns, userId).execute(db);
+        changed += Number(result.numAffectedRows ?? 0n);
+      }
+      return changed;
     },
 
     /** The user's per-run features (aggregated from their transactions). */
