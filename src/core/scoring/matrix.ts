@@ -60,7 +60,10 @@ export interface ScoringMatrix {
   vals: Float64Array;
   /** ‖w_u‖₂ before normalization (0 for a user without weight). */
   weightNorm: Float64Array;
-  /** Users with at least one row at the merchant (counted before any weight is zeroed). */
+  /**
+   * Users with at least one row at the merchant (counted before any weight is zeroed): the input's,
+   * or those of the {@link IdfPopulation} the matrix was built with.
+   */
   df: Int32Array;
   /** 1 for a stop-merchant: `df/N > maxMerchantShare`. */
   stop: Uint8Array;
@@ -80,11 +83,26 @@ export interface ScoringMatrix {
  */
 export type PostingOrder = 'user' | 'value';
 
-/** How the matrix arrays are allocated: `shared` puts them in SharedArrayBuffers (worker threads). */
+/**
+ * The idf population of a matrix built from part of a run: `N` and `df(m)` of the whole run. A
+ * city scored on its own keeps the run's idf and stop-merchants (design section 4 defines them
+ * over every eligible user), so its weights equal those of a matrix of the whole run.
+ */
+export interface IdfPopulation {
+  /** N: the run's users with at least one row. */
+  activeUsers: number;
+  /** df(m) over the whole run, one entry per merchant. */
+  df: Int32Array;
+}
+
+/** How the matrix is built: where its arrays live, its posting order, its idf population. */
 export interface MatrixAllocation {
+  /** Arrays in SharedArrayBuffers (worker threads). */
   shared?: boolean;
   /** Posting list order (default `value`). */
   postingOrder?: PostingOrder;
+  /** N and df of a larger population (default: the input's own users). */
+  population?: IdfPopulation;
 }
 
 function allocator(shared: boolean) {
@@ -148,18 +166,25 @@ export function buildScoringMatrix(
   }
   for (let u = 0; u < U; u++) sortRowsByMerchant(order, start[u]!, start[u + 1]!, merchant);
 
-  // N and df over distinct (user, merchant)
+  // N and df over distinct (user, merchant), or the given population's
   const df = A.i32(M);
   let N = 0;
-  for (let u = 0; u < U; u++) {
-    const s = start[u]!;
-    const e = start[u + 1]!;
-    if (e > s) N++;
-    let prev = -1;
-    for (let j = s; j < e; j++) {
-      const m = merchant[order[j]!]!;
-      if (m !== prev) df[m]!++;
-      prev = m;
+  const population = allocation.population;
+  if (population !== undefined) {
+    if (population.df.length !== M) throw new RangeError('population df must have one entry per merchant');
+    df.set(population.df);
+    N = population.activeUsers;
+  } else {
+    for (let u = 0; u < U; u++) {
+      const s = start[u]!;
+      const e = start[u + 1]!;
+      if (e > s) N++;
+      let prev = -1;
+      for (let j = s; j < e; j++) {
+        const m = merchant[order[j]!]!;
+        if (m !== prev) df[m]!++;
+        prev = m;
+      }
     }
   }
 

@@ -38,6 +38,11 @@ export type PipelineContext = {
    * chunked path with a small population.
    */
   scoreChunks?: { inlineBelow: number; chunkUsers: number };
+  /**
+   * Share of the run's users above which prepare splits a city over several shards (shard-plan.ts);
+   * tests lower it to drive the split path with a small population.
+   */
+  shardSplitShare?: number;
 };
 
 export function createPipelineContext(deps: {

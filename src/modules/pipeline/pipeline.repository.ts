@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../../db/database.ts';
 import { copyInBinary, type BinaryField } from './binary-copy.ts';
+import type { CitySize, ShardPlan } from './shard-plan.ts';
+import type { FeatureRow } from './shard-scoring.ts';
 import {
   copyInLines,
   copyOutLines,
@@ -22,7 +24,8 @@ import {
 export type PrepareParams = {
   runId: string;
   date: string;
-  shards: number;
+  /** Which shards own each city's users (shard-plan.ts), from the eligible users per city. */
+  planShards: (cities: CitySize[]) => ShardPlan;
   windowStart: Date;
   windowEnd: Date;
   minAmountCents: number;
@@ -191,7 +194,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     /**
      * Prepare, in one transaction (so a retry rewrites the same rows): drops the run's old rows,
      * snapshots the eligible users (profile, both consents current, not suspended) with their
-     * shard (round robin by user id within each city), then aggregates the window's transactions
+     * shard (the plan's shards of their city, round robin by user id), then aggregates the window's transactions
      * of those users in ONE pass into one feature row per user and the run's merchant table
      * (dense index by merchant id, global df over the eligible users).
      */
@@ -210,19 +213,29 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await client.query('DELETE FROM run_features WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
+        // Both consents current: the flags on the user row (the latest event of each purpose,
+        // kept by trigger, migration 20261122T0400), not a pass over the whole consent ledger.
+        const eligible = `
+          SELECT u.id, u.verified, p.*
+          FROM users u JOIN profiles p ON p.user_id = u.id
+          WHERE u.suspended_at IS NULL AND u.transactions_consent AND u.matching_consent`;
+        const sizes = await client.query<{ city: string; users: number }>(
+          `SELECT city, count(*)::int AS users FROM (${eligible}) e GROUP BY city`,
+        );
+        const plan = p.planShards(sizes.rows);
+        // A city that appeared since the count (a profile written meanwhile) goes to shard 0 whole.
         const users = await client.query(
-          // Both consents current: the flags on the user row (the latest event of each purpose,
-          // kept by trigger, migration 20261122T0400), not a pass over the whole consent ledger.
-          `WITH eligible AS (
-             SELECT u.id, u.verified, p.*
-             FROM users u JOIN profiles p ON p.user_id = u.id
-             WHERE u.suspended_at IS NULL AND u.transactions_consent AND u.matching_consent
+          `WITH eligible AS (${eligible}),
+           plan AS (
+             SELECT key AS city, array(SELECT jsonb_array_elements_text(value)::smallint) AS shards
+             FROM jsonb_each($2::jsonb)
            )
            INSERT INTO run_users (run_id, user_id, city, shard, gender, seeking, age, age_min, age_max, verified, only_verified)
-           SELECT $1, id, city, ((row_number() OVER (PARTITION BY city ORDER BY id) - 1) % $2)::smallint,
-                  gender, seeking, ($3 - birth_year)::smallint, age_min, age_max, verified, only_verified
-           FROM eligible`,
-          [run, p.shards, p.year],
+           SELECT $1, e.id, e.city,
+                  coalesce(pl.shards[1 + (row_number() OVER (PARTITION BY e.city ORDER BY e.id) - 1) % cardinality(pl.shards)], 0),
+                  e.gender, e.seeking, ($3 - e.birth_year)::smallint, e.age_min, e.age_max, e.verified, e.only_verified
+           FROM eligible e LEFT JOIN plan pl ON pl.city = e.city`,
+          [run, JSON.stringify(plan), p.year],
         );
         // One pass over the window: hash joins (the CTEs carry no statistics, and a nested loop
         // over them is quadratic), with fresh statistics on the snapshot just written.
@@ -288,13 +301,14 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       };
     },
 
-    /** The cities that have users in a shard. */
-    async shardCities(runId: string, shard: number): Promise<string[]> {
-      const rows = await sql<{ city: string }>`
-        SELECT DISTINCT city FROM run_users WHERE run_id = ${runId} AND shard = ${shard} ORDER BY city`.execute(
-        db,
-      );
-      return rows.rows.map((r) => r.city);
+    /** The cities that have users in a shard, and whether other shards hold part of each. */
+    async shardCities(runId: string, shard: number): Promise<Array<{ city: string; split: boolean }>> {
+      const rows = await sql<{ city: string; shards: number }>`
+        SELECT city, count(DISTINCT shard)::int AS shards FROM run_users
+        WHERE run_id = ${runId}
+          AND city IN (SELECT city FROM run_users WHERE run_id = ${runId} AND shard = ${shard})
+        GROUP BY city ORDER BY city`.execute(db);
+      return rows.rows.map((r) => ({ city: r.city, split: r.shards > 1 }));
     },
 
     /** Every user of the run (or of one city) with their features, by user id, in one COPY. */
@@ -312,6 +326,26 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            WHERE ru.run_id = ${runLiteral(runId)} ${city === undefined ? '' : `AND ru.city = ${client.escapeLiteral(city)}`}
            ORDER BY ru.user_id`,
           (line) => out.push(parseSnapshotUserLine(line)),
+        );
+        return out;
+      });
+    },
+
+    /** Every feature row of the run without its visit minutes (what the matrix reads), in one COPY. */
+    async featureRows(runId: string): Promise<FeatureRow[]> {
+      return withClient(pool, async (client) => {
+        const out: FeatureRow[] = [];
+        await copyOutLines(
+          client,
+          `SELECT merchant_idx, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)}`,
+          (line) => {
+            const [merchants = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
+            out.push({
+              merchants: parseIntegerArray(merchants),
+              visits: parseIntegerArray(visits),
+              lastDays: parseIntegerArray(lastDays),
+            });
+          },
         );
         return out;
       });

@@ -9,10 +9,14 @@ import {
   type StageJob,
   type StageResult,
 } from './context.ts';
+import { planShards } from './shard-plan.ts';
+import { buildCityMatrix, overlapScaleBound } from './shard-scoring.ts';
 
 /**
- * Prepare: snapshots the eligible users and aggregates the window into run tables (one
- * transaction, so a retry rewrites the same rows), then moves the run to `scoring` and adds the
+ * Prepare: snapshots the eligible users, deals their cities to the score shards (shard-plan.ts)
+ * and aggregates the window into run tables (one transaction, so a retry rewrites the same rows),
+ * records the bound on the run's largest pair (`scaleBound`: the shards, which see one city each,
+ * cut their pools with it), then moves the run to `scoring` and adds the
  * flow publish ← pair ← score shards with deterministic ids. A duplicate or late prepare job of a
  * run already past this stage only makes sure the flow exists.
  */
@@ -35,14 +39,21 @@ export async function processPrepare(ctx: PipelineContext, job: StageJob): Promi
   const counts = await ctx.pipeline.prepare({
     runId: run.id,
     date: run.date,
-    shards,
+    planShards: (cities) => planShards(cities, shards, ctx.shardSplitShare),
     windowStart: window.start,
     windowEnd: window.end,
     minAmountCents: weights.minAmountCents,
     year: Number(run.date.slice(0, 4)),
   });
+  await job.updateProgress(80);
+  // Shards score their cities alone: the bound on the run's largest pair comes from every user.
+  const [features, merchants] = await Promise.all([
+    ctx.pipeline.featureRows(run.id),
+    ctx.pipeline.merchants(run.id),
+  ]);
+  const scaleBound = overlapScaleBound(buildCityMatrix(features, merchants, weights));
   await job.updateProgress(90);
-  await ctx.runs.recordStage(run.id, 'prepare', { seconds: seconds(started), shards, ...counts });
+  await ctx.runs.recordStage(run.id, 'prepare', { seconds: seconds(started), shards, scaleBound, ...counts });
   await ctx.runs.setStats(run.id, { eligibleUsers: counts.eligibleUsers });
   await ctx.runs.advance(run.id, ['preparing'], 'scoring');
   await ctx.queues.enqueueFlow(payload, shards);

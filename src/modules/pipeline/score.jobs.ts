@@ -1,92 +1,111 @@
+import type { CandidatePools } from '../../core/scoring/candidates.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
-import type { Ranges } from '../../core/scoring/filters.ts';
+import type { Exclusions, Ranges } from '../../core/scoring/filters.ts';
+import type { IdfPopulation } from '../../core/scoring/matrix.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
-import type { CandidatePools } from '../../core/scoring/candidates.ts';
-import { computeCandidates, shareMatrix } from '../../scoring/parallel.ts';
+import { computeCandidates } from '../../scoring/parallel.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { coPresenceCounter } from './co-presence.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
-import type { CandidateRow } from './pipeline.repository.ts';
+import type { CandidateRow, RunMerchants } from './pipeline.repository.ts';
 import {
   ageRanges,
   buildCityMatrix,
   buildEligibility,
   exclusionsOf,
-  overlapScaleBound,
   shardCandidates,
   type CityContext,
 } from './shard-scoring.ts';
 
 /** Below this many query users a city is scored on the job's own thread (threads cost ~50 ms). */
 const INLINE_BELOW = 2_000;
-/** Query users per kernel call: the kernel of one chunk overlaps the cut of the previous one. */
+/** Query users per kernel call of a split city: the kernel of one chunk overlaps the cut of the previous one. */
 const CHUNK_USERS = 2_000;
 
-type RunIndex = CityContext & { eligibility: Eligibility; ranges: Ranges; scaleBound: number };
-
-/** Per pipeline context (one database), then per run and attempt. */
-const indexCaches = new WeakMap<PipelineContext, Map<string, Promise<RunIndex>>>();
+/**
+ * One city of a shard: its users, its matrix (the run's idf), its filters. A whole city (every
+ * user in this shard) has posting lists in user order for the symmetric kernel; a city split over
+ * several shards has them by value for the one-sided kernel its parts use.
+ */
+type CityIndex = Omit<CityContext, 'query'> & {
+  city: string;
+  whole: boolean;
+  eligibility: Eligibility;
+  ranges: Ranges;
+};
 
 /**
- * The run's index (users, matrix, eligibility groups), built once per worker process and run:
- * every shard this process scores reuses it. Keyed by run and attempt; the two newest are kept.
+ * A split city's index, per worker process: every shard of that city this process scores reuses
+ * it. Keyed by run, attempt and city; the two newest are kept. Whole cities are scored once and
+ * not kept.
  */
-function runIndex(
-  ctx: PipelineContext,
-  runId: string,
-  attempt: number,
-  weights: WeightSet,
-): Promise<RunIndex> {
-  const key = `${runId}.${String(attempt)}`;
-  let indexCache = indexCaches.get(ctx);
-  if (indexCache === undefined) {
-    indexCache = new Map();
-    indexCaches.set(ctx, indexCache);
+const splitCityCaches = new WeakMap<PipelineContext, Map<string, Promise<CityIndex>>>();
+
+type CityInput = {
+  runId: string;
+  city: string;
+  /** Every user of the city is in this shard. */
+  whole: boolean;
+  weights: WeightSet;
+  merchants: RunMerchants;
+  population: IdfPopulation;
+};
+
+async function buildCityIndex(ctx: PipelineContext, input: CityInput): Promise<CityIndex> {
+  const { weights, merchants, whole } = input;
+  const users = await ctx.pipeline.loadUsers(input.runId, input.city);
+  const matrix = buildCityMatrix(users, merchants, weights, {
+    population: input.population,
+    postingOrder: whole ? 'user' : 'value',
+    // read by the kernel's worker threads without a copy
+    shared: true,
+  });
+  return {
+    city: input.city,
+    whole,
+    users,
+    matrix,
+    eligibility: buildEligibility(users),
+    ranges: ageRanges(users),
+    avgTicket: Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0)),
+    coPresence: coPresenceCounter(users, matrix.stop, merchants.categories.length, weights.coPresenceMinutes),
+  };
+}
+
+function cityIndex(ctx: PipelineContext, attempt: number, input: CityInput): Promise<CityIndex> {
+  if (input.whole) return buildCityIndex(ctx, input);
+  let cache = splitCityCaches.get(ctx);
+  if (cache === undefined) {
+    cache = new Map();
+    splitCityCaches.set(ctx, cache);
   }
-  const cache = indexCache;
-  let cached = indexCache.get(key);
+  const key = `${input.runId}.${String(attempt)}.${input.city}`;
+  let cached = cache.get(key);
   if (cached === undefined) {
-    cached = (async () => {
-      const [users, merchants] = await Promise.all([
-        ctx.pipeline.loadUsers(runId),
-        ctx.pipeline.merchants(runId),
-      ]);
-      // Shared once here: every kernel call of every shard reads it without a copy.
-      const matrix = shareMatrix(buildCityMatrix(users, merchants, weights));
-      const eligibility = buildEligibility(users);
-      const avgTicket = Float64Array.from(users, (u) => (u.txnCount > 0 ? u.amountCents / u.txnCount : 0));
-      return {
-        users,
-        matrix,
-        eligibility,
-        ranges: ageRanges(users),
-        query: new Int32Array(0),
-        coPresence: coPresenceCounter(
-          users,
-          matrix.stop,
-          merchants.categories.length,
-          weights.coPresenceMinutes,
-        ),
-        avgTicket,
-        scaleBound: overlapScaleBound(matrix),
-      };
-    })();
-    cached.catch(() => cache.delete(key));
-    indexCache.set(key, cached);
-    while (indexCache.size > 2) indexCache.delete(indexCache.keys().next().value as string);
+    const entries = cache;
+    cached = buildCityIndex(ctx, input);
+    cached.catch(() => entries.delete(key));
+    entries.set(key, cached);
+    while (entries.size > 2) entries.delete(entries.keys().next().value as string);
   }
   return cached;
 }
 
+/** A kernel call: a whole city (symmetric, every user) or a chunk of a split city's part. */
+type WorkItem = { index: CityIndex; exclude: Exclusions; query: Int32Array };
+
 /**
- * Score one shard: load the run's index compactly (one COPY of per-user feature arrays, once per
- * worker process and run), build the matrix with the run's global N and df, generate the shard
- * users' exact pools with the eligibility filter applied during generation (worker threads, so
- * the event loop keeps renewing the job's lock), keep per user the candidates that can reach its
- * `topK` by the full score at the run's scale (not known yet: see `shardCandidates`), and replace
- * the shard's candidates rows in one transaction. A shard already recorded in the run's stages is
+ * Score one shard: the cities the prepare stage dealt to it (shard-plan.ts). Each city is loaded
+ * alone (one COPY of its users' feature arrays) into a matrix with the run's global N and df, so
+ * idf and stop-merchants match design section 4 exactly. A city the shard holds whole is scored
+ * by the symmetric kernel (each pair once); the shard's part of a split city by the one-sided
+ * kernel against the whole city. Either way each of the shard's users gets its exact pool, with
+ * the eligibility filter applied during generation, on worker threads (so the event loop keeps
+ * renewing the job's lock). Per user, the candidates that can reach its `topK` by the full score
+ * at the run's scale are kept (the scale is not known yet: see `shardCandidates`), and the
+ * shard's pools are replaced in one transaction. A shard already recorded in the run's stages is
  * skipped (a duplicate after a Redis loss).
  */
 export async function processScore(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
@@ -99,76 +118,106 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
 
   const started = performance.now();
   const weights = weightsOf(run);
-  const index = await runIndex(ctx, run.id, payload.attempt, weights);
-  const loadSeconds = seconds(started);
-  await job.updateProgress(20);
-  const query = Int32Array.from(
-    index.users.flatMap((u, i) => (u.shard === payload.shard && u.merchants.length > 0 ? [i] : [])),
-  );
+  const prepared = run.stages['prepare'] as { featureUsers?: number; scaleBound?: number } | undefined;
+  const [cities, merchants] = await Promise.all([
+    ctx.pipeline.shardCities(run.id, payload.shard),
+    ctx.pipeline.merchants(run.id),
+  ]);
   // Blocks (both ways) and pairs within the cooldown never enter a pool: a user whose blocked
-  // neighbours were the closest still gets a full pool of admissible ones.
+  // neighbours were the closest still gets a full pool of admissible ones. Read by every job.
   const excludedPairs = [...(await ctx.pipeline.runBlocks(run.id))];
   if (weights.repeatCooldownDays > 0) {
     const from = addDays(run.date, -weights.repeatCooldownDays);
     excludedPairs.push(...(await ctx.pipeline.recentPairs(run.id, from, run.date)));
   }
-  // The kernel runs on a worker thread while this thread cuts the previous chunk's pools: with
-  // one scoring thread per process, the cut (co-presence, re-ranking) no longer waits for the
-  // kernel, nor the kernel for the cut. Each chunk's cut uses the largest pair seen so far as the
-  // lower end of the run's scale: a lower bound too, so the stored pools are still supersets of
-  // the final ones (the pair stage cuts exactly).
-  const exclude = exclusionsOf(index.users, excludedPairs);
   const { inlineBelow, chunkUsers } = ctx.scoreChunks ?? {
     inlineBelow: INLINE_BELOW,
     chunkUsers: CHUNK_USERS,
   };
-  const inline = query.length < inlineBelow;
-  const parts: Int32Array[] = [];
-  const chunk = inline
-    ? Math.max(1, query.length)
-    : Math.ceil(query.length / Math.ceil(query.length / chunkUsers));
-  for (let s = 0; s < query.length; s += chunk) parts.push(query.subarray(s, s + chunk));
-  if (parts.length === 0) parts.push(query);
+  const threads = Math.max(1, ctx.config.SCORE_THREADS);
+  const population: IdfPopulation = {
+    activeUsers: prepared?.featureUsers ?? 0,
+    df: merchants.df,
+  };
+  const items: WorkItem[] = [];
+  for (const { city, split } of cities) {
+    const index = await cityIndex(ctx, payload.attempt, {
+      runId: run.id,
+      city,
+      whole: !split,
+      weights,
+      merchants,
+      population,
+    });
+    const exclude = exclusionsOf(index.users, excludedPairs);
+    const query = Int32Array.from(
+      index.users.flatMap((u, i) => (u.shard === payload.shard && u.merchants.length > 0 ? [i] : [])),
+    );
+    if (query.length === 0) continue;
+    if (index.whole) {
+      items.push({ index, exclude, query });
+      continue;
+    }
+    const chunk =
+      query.length < inlineBelow
+        ? query.length
+        : Math.ceil(query.length / Math.ceil(query.length / chunkUsers));
+    for (let s = 0; s < query.length; s += chunk)
+      items.push({ index, exclude, query: query.subarray(s, s + chunk) });
+  }
+  const loadSeconds = seconds(started);
+  await job.updateProgress(20);
+
+  const total = Math.max(
+    1,
+    items.reduce((n, item) => n + item.query.length, 0),
+  );
   let scored = 0;
-  const kernelOf = (part: Int32Array): Promise<CandidatePools> => {
+  // The kernel of the next item runs on a worker thread while this thread cuts the previous
+  // item's pools: with one scoring thread per process, the cut (co-presence, re-ranking) no longer
+  // waits for the kernel, nor the kernel for the cut.
+  const kernelOf = ({ index, exclude, query }: WorkItem): Promise<CandidatePools> => {
     const pending = computeCandidates(index.matrix, {
       k: weights.candidatePoolSize,
-      users: part,
+      // A whole city: every user, each pair once (the symmetric kernel).
+      ...(!index.whole && { users: query }),
       minSharedMerchants: weights.minSharedMerchants,
       eligibility: index.eligibility,
       ranges: index.ranges,
       exclude,
-      threads: inline ? 0 : Math.max(1, ctx.config.SCORE_THREADS),
+      threads: query.length < inlineBelow ? 0 : threads,
       onProgress: (doneUsers) => {
-        const total = Math.max(1, query.length);
-        void job.updateProgress(20 + Math.round((60 * (scored + doneUsers)) / total)).catch(() => undefined);
+        const share = index.whole ? (doneUsers / Math.max(1, index.users.length)) * query.length : doneUsers;
+        void job.updateProgress(20 + Math.round((60 * (scored + share)) / total)).catch(() => undefined);
       },
     });
-    // Awaited below; this only keeps a failure while the other chunk is cut from going unhandled.
+    // Awaited below; this only keeps a failure while the other item is cut from going unhandled.
     pending.catch(() => undefined);
     return pending;
   };
+  // The run's scale (its largest pair) lies between the largest pair seen so far and the bound
+  // prepare computed over every user; the pair stage knows it exactly and cuts each pool to topK.
+  const scaleBound = prepared?.scaleBound ?? Number.POSITIVE_INFINITY;
   let kernelWait = 0;
   let cutMs = 0;
   let maxOverlap = 0;
   const rows: CandidateRow[] = [];
-  let next = kernelOf(parts[0]!);
-  for (let i = 0; i < parts.length; i++) {
+  let next = items.length > 0 ? kernelOf(items[0]!) : undefined;
+  for (let i = 0; i < items.length; i++) {
     const waitStarted = performance.now();
-    const pools = await next;
+    const pools = await next!;
     kernelWait += performance.now() - waitStarted;
-    scored += parts[i]!.length;
-    if (i + 1 < parts.length) next = kernelOf(parts[i + 1]!);
+    scored += items[i]!.query.length;
+    next = i + 1 < items.length ? kernelOf(items[i + 1]!) : undefined;
     const cutStarted = performance.now();
-    // The run's scale (its largest pair) lies between the largest pair seen so far and the norm
-    // bound; the pair stage knows it exactly and cuts each pool to topK.
     maxOverlap = Math.max(maxOverlap, pools.maxOverlap);
+    const { index, query } = items[i]!;
     for (const row of shardCandidates({
-      context: { ...index, query: parts[i]! },
+      context: { ...index, query },
       pools,
       weights,
       scaleLo: maxOverlap,
-      scaleHi: Math.max(maxOverlap, index.scaleBound),
+      scaleHi: Math.max(maxOverlap, scaleBound),
     })) {
       rows.push(row);
     }
@@ -181,15 +230,16 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
   await ctx.pipeline.writeShardPools(run.id, payload.shard, rows);
   const writeSeconds = seconds(writeStarted);
   const candidates = rows.reduce((n, r) => n + r.candidateIds.length, 0);
-  // Where the shard's time went (docs/scaling.md): the index load (first shard of a process
-  // only), the kernel, the co-presence and topK cut, the COPY.
+  // Where the shard's time went (docs/scaling.md): loading its cities, the kernel, the
+  // co-presence and topK cut, the COPY.
   const info = {
     seconds: seconds(started),
     loadSeconds,
     kernelSeconds,
     cutSeconds,
     writeSeconds,
-    users: query.length,
+    cities: cities.length,
+    users: items.reduce((n, item) => n + item.query.length, 0),
     candidates,
     maxOverlap,
   };

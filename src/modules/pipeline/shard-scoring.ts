@@ -2,7 +2,7 @@ import { scaleOverlap, type CandidatePools } from '../../core/scoring/candidates
 import { rerankPool, spendLevelOf, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
 import type { Exclusions, Ranges } from '../../core/scoring/filters.ts';
-import { buildScoringMatrix, type ScoringMatrix } from '../../core/scoring/matrix.ts';
+import { buildScoringMatrix, type MatrixAllocation, type ScoringMatrix } from '../../core/scoring/matrix.ts';
 import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-set.ts';
 import { isEligiblePair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
@@ -133,11 +133,18 @@ export function exclusionsOf(
   return { offsets, ids };
 }
 
-/** The matrix of the given users over the run's merchant index (idf from these users). */
+/** A user's features as the matrix reads them. */
+export type FeatureRow = Pick<CityUser, 'merchants' | 'visits' | 'lastDays'>;
+
+/**
+ * The matrix of the given users over the run's merchant index: idf from these users, or from the
+ * run's population when `options.population` is given (a city scored alone).
+ */
 export function buildCityMatrix(
-  users: readonly CityUser[],
+  users: readonly FeatureRow[],
   merchants: RunMerchants,
   weights: WeightSet,
+  options: MatrixAllocation = {},
 ): ScoringMatrix {
   let rows = 0;
   for (const u of users) rows += u.merchants.length;
@@ -170,6 +177,7 @@ export function buildCityMatrix(
       merchantCategory,
     },
     weights,
+    options,
   );
 }
 

@@ -5,8 +5,9 @@ import { runMaxOverlap } from '../../../src/modules/pipeline/pair.jobs.ts';
 import { BUSINESS_DATE, createPipelineEnv, matchesOf, waitForRun } from './harness.ts';
 
 /**
- * A sharded run must equal a one-shard run on the same data: the `sqrt` scale is the largest pair
- * of the whole run, not of a shard. A small topK and a blend where co-presence and spend level
+ * A sharded run must equal a one-shard run on the same data, whether its shards hold whole cities
+ * (symmetric kernel) or parts of split ones (one-sided kernel): idf is the run's, not a city's, and
+ * the `sqrt` scale is the largest pair of the whole run, not of a shard. A small topK and a blend where co-presence and spend level
  * weigh as much as overlap make the cut sensitive to the scale.
  */
 const WEIGHTS = {
@@ -21,15 +22,20 @@ type Outcome = {
   matches: unknown[];
   shardMax: number[];
   runMax: number;
+  /** How many shards hold users of each city. */
+  shardsPerCity: number[];
 };
 
-async function runWithShards(
-  shards: number,
-  scoreChunks?: { inlineBelow: number; chunkUsers: number },
-): Promise<Outcome> {
+type Tuning = {
+  scoreChunks?: { inlineBelow: number; chunkUsers: number };
+  shardSplitShare?: number;
+};
+
+async function runWithShards(shards: number, tuning: Tuning = {}): Promise<Outcome> {
   const env = await createPipelineEnv({ users: 400, seed: 11, env: { SCORE_SHARDS: String(shards) } });
   const runtime = createPipelineRuntime({ config: env.config, log: env.log, db: env.db, pool: env.pool });
-  if (scoreChunks !== undefined) runtime.ctx.scoreChunks = scoreChunks;
+  if (tuning.scoreChunks !== undefined) runtime.ctx.scoreChunks = tuning.scoreChunks;
+  if (tuning.shardSplitShare !== undefined) runtime.ctx.shardSplitShare = tuning.shardSplitShare;
   try {
     await sql`
       WITH ws AS (
@@ -50,11 +56,15 @@ async function runWithShards(
     const matches = (await matchesOf(env.db, BUSINESS_DATE)).map(
       ({ match_id: _m, alias: _a, ...rest }) => rest,
     );
+    const spread = await sql<{ shards: number }>`
+      SELECT count(DISTINCT shard)::int AS shards FROM run_users WHERE run_id = ${run.id}
+      GROUP BY city ORDER BY city`.execute(env.db);
     return {
       candidates: candidates.rows,
       matches,
       shardMax: Object.values(shardInfo).map((s) => s.maxOverlap),
       runMax: runMaxOverlap(stages),
+      shardsPerCity: spread.rows.map((r) => r.shards),
     };
   } finally {
     await runtime.close();
@@ -64,17 +74,26 @@ async function runWithShards(
 
 let one: Outcome;
 let many: Outcome;
-let chunked: Outcome;
+let split: Outcome;
 
 beforeAll(async () => {
   one = await runWithShards(1);
+  // Whole cities, each scored by the symmetric kernel on its own matrix.
   many = await runWithShards(4);
-  // Every shard's users in kernel calls of 30 on a worker thread, each cut while the next runs,
-  // each with the largest pair seen so far as the lower end of the scale.
-  chunked = await runWithShards(2, { inlineBelow: 10, chunkUsers: 30 });
+  // Every city above 10 % of the users split over several of 3 shards, each part scored one-sided
+  // in kernel calls of 30 on a worker thread, each cut while the next runs with the largest pair
+  // seen so far as the lower end of the scale; the small cities whole.
+  split = await runWithShards(3, { scoreChunks: { inlineBelow: 10, chunkUsers: 30 }, shardSplitShare: 0.1 });
 }, 240_000);
 
 describe('a sharded run', () => {
+  it('deals whole cities to shards, or splits the large ones when told', () => {
+    expect(many.shardsPerCity.length).toBeGreaterThan(4);
+    expect(many.shardsPerCity.every((n) => n === 1)).toBe(true);
+    expect(split.shardsPerCity.some((n) => n > 1)).toBe(true);
+    expect(split.shardsPerCity.some((n) => n === 1)).toBe(true);
+  });
+
   it('has shards whose own largest pair is below the run’s (so the scale matters)', () => {
     expect(many.shardMax).toHaveLength(4);
     expect(Math.min(...many.shardMax)).toBeLessThan(many.runMax);
@@ -94,9 +113,9 @@ describe('a sharded run', () => {
     expect(many.matches).toEqual(one.matches);
   });
 
-  it('stores the same pools and matches when shards score their users in pipelined chunks', () => {
-    expect(chunked.runMax).toBe(one.runMax);
-    expect(chunked.candidates).toEqual(one.candidates);
-    expect(chunked.matches).toEqual(one.matches);
+  it('stores the same pools and matches when large cities are split and scored in pipelined chunks', () => {
+    expect(split.runMax).toBe(one.runMax);
+    expect(split.candidates).toEqual(one.candidates);
+    expect(split.matches).toEqual(one.matches);
   });
 });
