@@ -46,6 +46,20 @@ export function spendLevelOf(a: number, b: number): number {
 }
 
 /**
+ * The full score of design section 4 from its components, `overlap` already scaled (clamped to
+ * [0, 1] here): `min(1, blend.overlap·overlap + blend.coPresence·coPresence + blend.spendLevel·spendLevel)`.
+ */
+export function blendScore(
+  blend: WeightSet['blend'],
+  overlap: number,
+  coPresence: number,
+  spendLevel: number,
+): number {
+  const o = Math.min(1, Math.max(0, overlap));
+  return Math.min(1, blend.overlap * o + blend.coPresence * coPresence + blend.spendLevel * spendLevel);
+}
+
+/**
  * Re-ranks one pool by the full score of design section 4:
  * `score = blend.overlap·overlap + blend.coPresence·min(1, c/3) + blend.spendLevel·spendLevel`.
  * Pairs sharing fewer than `minSharedMerchants` merchants score 0 and are dropped. Returns the
@@ -73,10 +87,7 @@ export function rerankPool(
     const o = Math.min(1, Math.max(0, overlap[i]!));
     const coPresence = coPresenceOf(coPresenceCount[i]!);
     const spendLevel = spendLevelOf(avgTicketUser, avgTicketCandidate[i]!);
-    const score = Math.min(
-      1,
-      blend.overlap * o + blend.coPresence * coPresence + blend.spendLevel * spendLevel,
-    );
+    const score = blendScore(blend, o, coPresence, spendLevel);
     out.push({
       candidate: candidates[i]!,
       overlap: o,

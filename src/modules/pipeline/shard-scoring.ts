@@ -1,5 +1,5 @@
 import { scaleOverlap, type CandidatePools } from '../../core/scoring/candidates.ts';
-import { rerankPool, spendLevelOf, type PoolSignals, type RankedPair } from '../../core/scoring/rerank.ts';
+import { blendScore, coPresenceOf, spendLevelOf } from '../../core/scoring/rerank.ts';
 import type { Eligibility } from '../../core/scoring/eligibility.ts';
 import type { Exclusions, Ranges } from '../../core/scoring/filters.ts';
 import { buildScoringMatrix, type MatrixAllocation, type ScoringMatrix } from '../../core/scoring/matrix.ts';
@@ -7,6 +7,7 @@ import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-s
 import { isEligiblePair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
 import type { CoPresenceCounter } from './co-presence.ts';
+import { indicesByKeyDesc } from './index-sort.ts';
 import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository.ts';
 
 /**
@@ -265,42 +266,23 @@ const SCORE_MARGIN = 1e-5;
  * every full score is affine in t (`blend.overlap·raw·t + rest`; no clamp is active since
  * raw ≤ lo), so an entry beaten by the same `k` others at both ends of the interval, by more than
  * the margin, is beaten by them everywhere in it and is never in the top k. The rest are kept:
- * `atLo[i]`/`atHi[i]` are entry i's scores at scale lo and hi. O(n log n) with a Fenwick tree.
+ * `atLo[i]`/`atHi[i]` are entry i's scores at scale lo and hi. {@link mayReachTopKBounds} with
+ * exact scores for bounds.
  */
 export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number): Uint8Array {
-  const n = atLo.length;
-  const keep = new Uint8Array(n);
-  if (n <= k) return keep.fill(1);
-  const byLo = Array.from({ length: n }, (_, i) => i).sort((a, b) => atLo[b]! - atLo[a]!);
-  const hiSorted = Float64Array.from(atHi).sort();
-  /** Index of the first sorted value ≥ x (strict) or > x (not strict). */
-  const bound = (x: number, strict: boolean): number => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (strict ? hiSorted[mid]! < x : hiSorted[mid]! <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  // Fenwick tree over slots of atHi (an entry's slot: its value's first index in hiSorted).
-  const tree = new Int32Array(n + 1);
-  let inserted = 0;
-  let next = 0;
-  for (const j of byLo) {
-    // Insert every entry that beats j at scale lo by more than the margin.
-    while (next < n && atLo[byLo[next]!]! > atLo[j]! + SCORE_MARGIN) {
-      for (let t = bound(atHi[byLo[next]!]!, true) + 1; t <= n; t += t & -t) tree[t]!++;
-      inserted++;
-      next++;
-    }
-    // Inserted entries with atHi ≤ atHi[j] + margin sit in the slots below this index.
-    let notBeating = 0;
-    for (let t = bound(atHi[j]! + SCORE_MARGIN, false); t > 0; t -= t & -t) notBeating += tree[t]!;
-    if (inserted - notBeating < k) keep[j] = 1;
+  return mayReachTopKBounds(atLo, atHi, atLo, atHi, k);
+}
+
+/** Number of `sorted[0..n)` (ascending) that are `< x` (strict) or `≤ x`. */
+function countBelow(sorted: Float64Array, n: number, x: number, strict: boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? sorted[mid]! < x : sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
   }
-  return keep;
+  return lo;
 }
 
 /**
@@ -309,7 +291,8 @@ export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number):
  * bound (`lowLo`, `lowHi`) and j at its upper bound (`upLo`, `upHi`). An entry this drops is
  * dropped by `mayReachTopK` on any exact scores within the bounds, and so is any entry that one
  * it drops beats: cutting the rest exactly gives the same result as cutting all of them.
- * With equal lower and upper bounds it is `mayReachTopK`. O(n log n) with a Fenwick tree.
+ * With equal lower and upper bounds it is `mayReachTopK`. O(n log n): the targets by `upLo`
+ * descending meet the beaters by `lowLo` descending, counted by `lowHi` in a Fenwick tree.
  */
 export function mayReachTopKBounds(
   lowLo: Float64Array,
@@ -321,44 +304,27 @@ export function mayReachTopKBounds(
   const n = lowLo.length;
   const keep = new Uint8Array(n);
   if (n <= k) return keep.fill(1);
-  const beaters = Array.from({ length: n }, (_, i) => i).sort((a, b) => lowLo[b]! - lowLo[a]!);
-  const targets = Array.from({ length: n }, (_, i) => i).sort((a, b) => upLo[b]! - upLo[a]!);
+  // Ties need no order: the beaters of a target are every entry above its value, a prefix either way.
+  const beaters = indicesByKeyDesc(lowLo);
+  const targets = indicesByKeyDesc(upLo);
   const hiSorted = Float64Array.from(lowHi).sort();
-  /** Number of sorted lowHi values ≤ x. */
-  const atMost = (x: number): number => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (hiSorted[mid]! <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  /** An entry's slot: the first index of its lowHi value in hiSorted (1-based for the tree). */
-  const slotOf = (x: number): number => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (hiSorted[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + 1;
-  };
   const tree = new Int32Array(n + 1);
   let inserted = 0;
   let next = 0;
-  for (const j of targets) {
-    // Insert every entry whose lower bound beats j's upper bound at scale lo by more than the margin.
-    while (next < n && lowLo[beaters[next]!]! > upLo[j]! + SCORE_MARGIN) {
-      for (let t = slotOf(lowHi[beaters[next]!]!); t <= n; t += t & -t) tree[t]!++;
+  for (let t = 0; t < n; t++) {
+    const j = targets[t]!;
+    const reachLo = upLo[j]! + SCORE_MARGIN;
+    // Insert every entry whose lower bound beats j's upper bound at scale lo by more than the
+    // margin, in the slot of its lowHi value (its first index in hiSorted, 1-based).
+    while (next < n && lowLo[beaters[next]!]! > reachLo) {
+      for (let x = countBelow(hiSorted, n, lowHi[beaters[next]!]!, true) + 1; x <= n; x += x & -x) tree[x]!++;
       inserted++;
       next++;
     }
     // Of those, the ones with lowHi ≤ upHi[j] + margin do not beat j at scale hi.
     let notBeating = 0;
-    for (let t = atMost(upHi[j]! + SCORE_MARGIN); t > 0; t -= t & -t) notBeating += tree[t]!;
+    for (let x = countBelow(hiSorted, n, upHi[j]! + SCORE_MARGIN, false); x > 0; x -= x & -x)
+      notBeating += tree[x]!;
     if (inserted - notBeating < k) keep[j] = 1;
   }
   return keep;
@@ -386,80 +352,90 @@ export function shardCandidates({ context, pools, weights, scaleLo, scaleHi }: S
   const { users, avgTicket, coPresence } = context;
   const { normalization, topK, blend, minSharedMerchants } = weights;
   const rows: CandidateRow[] = [];
-  const all = { ...weights, topK: Number.MAX_SAFE_INTEGER };
-  /** rerankPool's score for an overlap, a co-presence in [0, 1] and a spend level (same expression). */
-  const scoreOf = (o: number, cp: number, sl: number): number =>
-    Math.min(1, blend.overlap * o + blend.coPresence * cp + blend.spendLevel * sl);
-  const clamp = (x: number): number => Math.min(1, Math.max(0, x));
+  let longest = 0;
+  for (let i = 0; i < pools.users.length; i++)
+    longest = Math.max(longest, pools.offsets[i + 1]! - pools.offsets[i]!);
+  // Per entry of the current user's pool (reused): pool position, scale-free components, bounds.
+  const entry = new Int32Array(longest);
+  const spend = new Float64Array(longest);
+  const lowLo = new Float64Array(longest);
+  const lowHi = new Float64Array(longest);
+  const upLo = new Float64Array(longest);
+  const upHi = new Float64Array(longest);
   for (let i = 0; i < pools.users.length; i++) {
     const uIdx = pools.users[i]!;
-    const u = users[uIdx]!;
+    const ticket = avgTicket[uIdx]!;
     // Entries below minSharedMerchants score 0 and rerankPool drops them: never chosen.
-    const entries: number[] = [];
+    let n = 0;
     for (let p = pools.offsets[i]!; p < pools.offsets[i + 1]!; p++) {
-      if (pools.shared[p]! >= minSharedMerchants) entries.push(p);
+      if (pools.shared[p]! >= minSharedMerchants) entry[n++] = p;
     }
-    if (entries.length === 0) continue;
+    if (n === 0) continue;
     // Bounds without the co-presence (0 ≤ coPresence ≤ 1, and the score grows with it): an entry
     // that topK others beat at both ends of the scale even at their lowest and its highest is
     // never chosen (`mayReachTopKBounds`), so its co-presence is not computed. The exact cut
     // below then gives the same pool as over every entry (tests/unit/pipeline/shard-cut.test.ts).
-    const n = entries.length;
-    const lowLo = new Float64Array(n);
-    const lowHi = new Float64Array(n);
-    const upLo = new Float64Array(n);
-    const upHi = new Float64Array(n);
     for (let e = 0; e < n; e++) {
-      const p = entries[e]!;
-      const sl = spendLevelOf(avgTicket[uIdx]!, avgTicket[pools.candidates[p]!]!);
-      const oLo = clamp(scaleOverlap(pools.overlap[p]!, normalization, scaleLo));
-      const oHi = clamp(scaleOverlap(pools.overlap[p]!, normalization, scaleHi));
-      lowLo[e] = scoreOf(oLo, 0, sl);
-      upLo[e] = scoreOf(oLo, 1, sl);
-      lowHi[e] = scoreOf(oHi, 0, sl);
-      upHi[e] = scoreOf(oHi, 1, sl);
+      const p = entry[e]!;
+      const sl = spendLevelOf(ticket, avgTicket[pools.candidates[p]!]!);
+      const oLo = scaleOverlap(pools.overlap[p]!, normalization, scaleLo);
+      const oHi = scaleOverlap(pools.overlap[p]!, normalization, scaleHi);
+      spend[e] = sl;
+      lowLo[e] = blendScore(blend, oLo, 0, sl);
+      upLo[e] = blendScore(blend, oLo, 1, sl);
+      lowHi[e] = blendScore(blend, oHi, 0, sl);
+      upHi[e] = blendScore(blend, oHi, 1, sl);
     }
-    const maybe = mayReachTopKBounds(lowLo, lowHi, upLo, upHi, topK);
-    const kept = entries.filter((_, e) => maybe[e] === 1);
-    const candidates = Int32Array.from(kept, (p) => pools.candidates[p]!);
-    const raw = Float64Array.from(kept, (p) => pools.overlap[p]!);
-    const shared = Int32Array.from(kept, (p) => pools.shared[p]!);
+    const maybe = mayReachTopKBounds(
+      lowLo.subarray(0, n),
+      lowHi.subarray(0, n),
+      upLo.subarray(0, n),
+      upHi.subarray(0, n),
+      topK,
+    );
+    // The survivors' exact components and scores at both ends: rerankPool's, term for term.
+    let m = 0;
+    for (let e = 0; e < n; e++) if (maybe[e] === 1) m++;
+    const at = new Int32Array(m);
+    const candidate = new Int32Array(m);
+    const cp = new Float64Array(m);
+    const sl = new Float64Array(m);
+    const atLo = new Float64Array(m);
+    const atHi = new Float64Array(m);
     coPresence.use(uIdx);
-    const cpCount = Int32Array.from(kept, (p) => coPresence.count(pools.candidates[p]!));
-    const signals = (scale: number): PoolSignals => ({
-      candidates,
-      overlap: raw.map((x) => scaleOverlap(x, normalization, scale)),
-      shared,
-      coPresenceCount: cpCount,
-      avgTicketUser: avgTicket[uIdx]!,
-      avgTicketCandidate: Float64Array.from(candidates, (c) => avgTicket[c]!),
-    });
-    // Position of each candidate in this user's list (candidates are distinct).
-    const position = new Map<number, number>();
-    candidates.forEach((c, j) => position.set(c, j));
-    const ranked = rerankPool(signals(scaleLo), all);
-    let chosen: RankedPair[];
+    for (let e = 0, j = 0; e < n; e++) {
+      if (maybe[e] !== 1) continue;
+      const p = entry[e]!;
+      at[j] = p;
+      candidate[j] = pools.candidates[p]!;
+      cp[j] = coPresenceOf(coPresence.count(candidate[j]!));
+      sl[j] = spend[e]!;
+      atLo[j] = blendScore(blend, scaleOverlap(pools.overlap[p]!, normalization, scaleLo), cp[j]!, sl[j]!);
+      atHi[j] = blendScore(blend, scaleOverlap(pools.overlap[p]!, normalization, scaleHi), cp[j]!, sl[j]!);
+      j++;
+    }
+    // rerankPool's order at scale lo: score descending, then the smaller candidate index.
+    const ranked = indicesByKeyDesc(atLo, m, candidate);
+    let chosen: Int32Array;
     if (normalization === 'cosine') {
-      chosen = ranked.slice(0, topK);
+      chosen = ranked.subarray(0, Math.min(topK, m));
     } else {
-      const atLo = new Float64Array(ranked.length);
-      const atHi = new Float64Array(ranked.length);
-      ranked.forEach((r, j) => (atLo[j] = r.score));
-      const byCandidate = new Map<number, number>();
-      for (const r of rerankPool(signals(scaleHi), all)) byCandidate.set(r.candidate, r.score);
-      ranked.forEach((r, j) => (atHi[j] = byCandidate.get(r.candidate) ?? 0));
-      const keep = mayReachTopK(atLo, atHi, topK);
-      chosen = ranked.filter((_, j) => keep[j] === 1);
+      const keep = mayReachTopK(
+        Float64Array.from(ranked, (j) => atLo[j]!),
+        Float64Array.from(ranked, (j) => atHi[j]!),
+        topK,
+      );
+      chosen = ranked.filter((_, r) => keep[r] === 1);
     }
     if (chosen.length === 0) continue;
     rows.push({
-      userId: u.userId,
-      candidateIds: chosen.map((r) => users[r.candidate]!.userId),
-      scores: chosen.map((r) => Math.fround(r.score)),
-      overlap: chosen.map((r) => Math.fround(raw[position.get(r.candidate)!]!)),
-      coPresence: chosen.map((r) => Math.fround(r.coPresence)),
-      spendLevel: chosen.map((r) => Math.fround(r.spendLevel)),
-      shared: chosen.map((r) => r.sharedMerchantCount),
+      userId: users[uIdx]!.userId,
+      candidateIds: Array.from(chosen, (j) => users[candidate[j]!]!.userId),
+      scores: Array.from(chosen, (j) => Math.fround(atLo[j]!)),
+      overlap: Array.from(chosen, (j) => Math.fround(pools.overlap[at[j]!]!)),
+      coPresence: Array.from(chosen, (j) => Math.fround(cp[j]!)),
+      spendLevel: Array.from(chosen, (j) => Math.fround(sl[j]!)),
+      shared: Array.from(chosen, (j) => pools.shared[at[j]!]!),
     });
   }
   return rows;

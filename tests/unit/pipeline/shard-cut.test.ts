@@ -109,7 +109,49 @@ const population = fc.array(
   { minLength: 2, maxLength: 16 },
 );
 
+/** The definitions, pair by pair: j is dropped when `k` others beat it by more than the margin at both ends. */
+const MARGIN = 1e-5;
+function naiveBounds(
+  lowLo: Float64Array,
+  lowHi: Float64Array,
+  upLo: Float64Array,
+  upHi: Float64Array,
+  k: number,
+) {
+  return Uint8Array.from(lowLo, (_, j) => {
+    let beaten = 0;
+    for (let i = 0; i < lowLo.length; i++) {
+      if (lowLo[i]! > upLo[j]! + MARGIN && lowHi[i]! > upHi[j]! + MARGIN) beaten++;
+    }
+    return lowLo.length <= k || beaten < k ? 1 : 0;
+  });
+}
+
 describe('the shard cut', () => {
+  it('mayReachTopK and mayReachTopKBounds keep exactly the entries fewer than k others beat at both ends', () => {
+    const value = fc.integer({ min: 0, max: 40 }).map((x) => x / 40);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, value, value, value), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 8 }),
+        (rows, k) => {
+          const col = (i: number) => Float64Array.from(rows, (r) => r[i]!);
+          const [a, b] = [col(0), col(1)];
+          // lower bounds below upper bounds
+          const lowLo = Float64Array.from(a, (x, i) => Math.min(x, col(2)[i]!));
+          const upLo = Float64Array.from(a, (x, i) => Math.max(x, col(2)[i]!));
+          const lowHi = Float64Array.from(b, (x, i) => Math.min(x, col(3)[i]!));
+          const upHi = Float64Array.from(b, (x, i) => Math.max(x, col(3)[i]!));
+          expect(mayReachTopK(a, b, k)).toEqual(naiveBounds(a, b, a, b, k));
+          expect(mayReachTopKBounds(lowLo, lowHi, upLo, upHi, k)).toEqual(
+            naiveBounds(lowLo, lowHi, upLo, upHi, k),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('mayReachTopKBounds with equal bounds is mayReachTopK', () => {
     fc.assert(
       fc.property(
