@@ -46,6 +46,7 @@ export async function processPrepare(ctx: PipelineContext, job: StageJob): Promi
     year: Number(run.date.slice(0, 4)),
   });
   await job.updateProgress(80);
+  const boundStarted = performance.now();
   // Shards score their cities alone: the bound on the run's largest pair comes from every user.
   const [features, merchants] = await Promise.all([
     ctx.pipeline.featureRows(run.id),
@@ -53,7 +54,14 @@ export async function processPrepare(ctx: PipelineContext, job: StageJob): Promi
   ]);
   const scaleBound = overlapScaleBound(buildCityMatrix(features, merchants, weights));
   await job.updateProgress(90);
-  await ctx.runs.recordStage(run.id, 'prepare', { seconds: seconds(started), shards, scaleBound, ...counts });
+  const boundSeconds = seconds(boundStarted);
+  await ctx.runs.recordStage(run.id, 'prepare', {
+    seconds: seconds(started),
+    boundSeconds,
+    shards,
+    scaleBound,
+    ...counts,
+  });
   await ctx.runs.setStats(run.id, { eligibleUsers: counts.eligibleUsers });
   await ctx.runs.advance(run.id, ['preparing'], 'scoring');
   await ctx.queues.enqueueFlow(payload, shards);
