@@ -1,3 +1,4 @@
+import { sortIndicesDesc } from '../shared/index-sort.ts';
 import type { WeightSet } from './weight-set.ts';
 
 /** The pairwise signals of one user's pool, aligned with its candidates (pure inputs). */
@@ -59,16 +60,23 @@ export function blendScore(
   return Math.min(1, blend.overlap * o + blend.coPresence * coPresence + blend.spendLevel * spendLevel);
 }
 
+/** A ranked pool as positions into its signals: best first, at most `topK`; scores by position. */
+export interface PoolRanking {
+  positions: Int32Array;
+  /** The full score of every position (0 for pairs below `minSharedMerchants`, never ranked). */
+  score: Float64Array;
+}
+
 /**
- * Re-ranks one pool by the full score of design section 4:
- * `score = blend.overlap·overlap + blend.coPresence·min(1, c/3) + blend.spendLevel·spendLevel`.
- * Pairs sharing fewer than `minSharedMerchants` merchants score 0 and are dropped. Returns the
- * `topK` best, score descending, ties by the smaller candidate index.
+ * Ranks one pool by the full score of design section 4 ({@link blendScore} of overlap,
+ * `coPresence = min(1, c/3)` and spend level); pairs sharing fewer than `minSharedMerchants`
+ * merchants score 0 and are dropped. The `topK` best positions, score descending, ties by the
+ * smaller candidate index.
  */
-export function rerankPool(
+export function rankPool(
   signals: PoolSignals,
   weights: Pick<WeightSet, 'blend' | 'topK' | 'minSharedMerchants'>,
-): RankedPair[] {
+): PoolRanking {
   const { candidates, overlap, shared, coPresenceCount, avgTicketUser, avgTicketCandidate } = signals;
   const n = candidates.length;
   if (
@@ -80,24 +88,40 @@ export function rerankPool(
     throw new RangeError('pool signals must be aligned with the candidates');
   }
   const { blend } = weights;
-  const out: RankedPair[] = [];
+  const positions = new Int32Array(n);
+  const score = new Float64Array(n);
+  let kept = 0;
   for (let i = 0; i < n; i++) {
-    const sharedMerchantCount = shared[i]!;
-    if (sharedMerchantCount < weights.minSharedMerchants) continue;
-    const o = Math.min(1, Math.max(0, overlap[i]!));
-    const coPresence = coPresenceOf(coPresenceCount[i]!);
-    const spendLevel = spendLevelOf(avgTicketUser, avgTicketCandidate[i]!);
-    const score = blendScore(blend, o, coPresence, spendLevel);
-    out.push({
-      candidate: candidates[i]!,
-      overlap: o,
-      coPresence,
-      spendLevel,
-      sharedMerchantCount,
-      score,
-      score100: Math.round(100 * score),
-    });
+    if (shared[i]! < weights.minSharedMerchants) continue;
+    score[i] = blendScore(
+      blend,
+      overlap[i]!,
+      coPresenceOf(coPresenceCount[i]!),
+      spendLevelOf(avgTicketUser, avgTicketCandidate[i]!),
+    );
+    positions[kept++] = i;
   }
-  out.sort((a, b) => b.score - a.score || a.candidate - b.candidate);
-  return out.slice(0, weights.topK);
+  sortIndicesDesc(positions, kept, score, candidates);
+  return { positions: positions.subarray(0, Math.min(kept, weights.topK)), score };
+}
+
+/**
+ * Re-ranks one pool by the full score of design section 4 ({@link rankPool}), with each pair's
+ * components kept for the card and for analysts.
+ */
+export function rerankPool(
+  signals: PoolSignals,
+  weights: Pick<WeightSet, 'blend' | 'topK' | 'minSharedMerchants'>,
+): RankedPair[] {
+  const { positions, score } = rankPool(signals, weights);
+  const { candidates, overlap, shared, coPresenceCount, avgTicketUser, avgTicketCandidate } = signals;
+  return Array.from(positions, (i) => ({
+    candidate: candidates[i]!,
+    overlap: Math.min(1, Math.max(0, overlap[i]!)),
+    coPresence: coPresenceOf(coPresenceCount[i]!),
+    spendLevel: spendLevelOf(avgTicketUser, avgTicketCandidate[i]!),
+    sharedMerchantCount: shared[i]!,
+    score: score[i]!,
+    score100: Math.round(100 * score[i]!),
+  }));
 }

@@ -5,7 +5,7 @@ import { addDays } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
 import { scaleOverlap } from '../../core/scoring/candidates.ts';
-import { rerankPool } from '../../core/scoring/rerank.ts';
+import { coPresenceOf, rankPool, spendLevelOf } from '../../core/scoring/rerank.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import type { CandidateRow, PairRow, ShardPool } from './pipeline.repository.ts';
 
@@ -37,7 +37,7 @@ type Pool = {
 };
 
 /**
- * The final pools: each stored row re-ranked by the core's `rerankPool` with `overlap` scaled by
+ * The final pools: each stored row re-ranked by the core's `rankPool` (`rerankPool`'s ranking) with `overlap` scaled by
  * the run's largest pair and cut to `topK`. Candidates that left the run (erased users) are
  * dropped first. Rows not in the snapshot are ignored.
  */
@@ -74,14 +74,11 @@ function finalPool(
     coPresenceCount[p] = Math.round(3 * row.coPresence[j]!);
     avgTicketCandidate[p] = avgTicket[candidates[p]!]!;
   }
-  const ranked = rerankPool(
+  const { positions, score } = rankPool(
     { candidates, overlap, shared, coPresenceCount, avgTicketUser: avgTicket[u]!, avgTicketCandidate },
     weights,
   );
-  // Where each candidate was stored (candidates are distinct within a pool).
-  const at = new Map<number, number>();
-  for (let p = 0; p < n; p++) at.set(candidates[p]!, stored[p]!);
-  const size = ranked.length;
+  const size = positions.length;
   const pool: Pool = {
     ids: new Int32Array(size),
     score: new Float64Array(size),
@@ -91,15 +88,17 @@ function finalPool(
     shared: new Int16Array(size),
     rawOverlap: new Float64Array(size),
   };
-  ranked.forEach((r, i) => {
-    pool.ids[i] = r.candidate;
-    pool.score[i] = r.score;
-    pool.overlap[i] = r.overlap;
-    pool.coPresence[i] = r.coPresence;
-    pool.spendLevel[i] = r.spendLevel;
-    pool.shared[i] = r.sharedMerchantCount;
-    pool.rawOverlap[i] = row.overlap[at.get(r.candidate)!]!;
-  });
+  // rerankPool's components, by position: the same expressions (rerank.ts)
+  for (let r = 0; r < size; r++) {
+    const p = positions[r]!;
+    pool.ids[r] = candidates[p]!;
+    pool.score[r] = score[p]!;
+    pool.overlap[r] = Math.min(1, Math.max(0, overlap[p]!));
+    pool.coPresence[r] = coPresenceOf(coPresenceCount[p]!);
+    pool.spendLevel[r] = spendLevelOf(avgTicket[u]!, avgTicketCandidate[p]!);
+    pool.shared[r] = shared[p]!;
+    pool.rawOverlap[r] = row.overlap[stored[p]!]!;
+  }
   return pool;
 }
 

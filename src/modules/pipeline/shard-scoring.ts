@@ -7,7 +7,7 @@ import { MERCHANT_CATEGORIES, type WeightSet } from '../../core/scoring/weight-s
 import { isEligiblePair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
 import type { CoPresenceCounter } from './co-presence.ts';
-import { indicesByKeyDesc } from './index-sort.ts';
+import { indicesByKeyDesc } from '../../core/shared/index-sort.ts';
 import type { CandidateRow, CityUser, RunMerchants } from './pipeline.repository.ts';
 
 /**

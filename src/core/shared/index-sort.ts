@@ -1,9 +1,9 @@
 /**
  * Orders `idx[0..n)` by `key[idx[i]]` descending, and among equal keys by `tie[idx[i]]` ascending
  * when `tie` is given (otherwise equal keys keep their order: the sort is stable). A bottom-up
- * merge sort over typed arrays, runs of 16 by insertion first: the shard cut sorts a few arrays of
- * up to `candidatePoolSize` entries per user, and a comparator closure per comparison cost more
- * than the cut's arithmetic (measured: two thirds of it).
+ * merge sort over typed arrays, runs of 16 by insertion first. Pools are ranked per user, millions
+ * of times a night: a comparator closure per comparison cost more than the ranking's arithmetic
+ * (two thirds of the shard cut, measured).
  */
 export function sortIndicesDesc(idx: Int32Array, n: number, key: Float64Array, tie?: Int32Array): void {
   const before = (a: number, b: number): boolean => {

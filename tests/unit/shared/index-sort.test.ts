@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { indicesByKeyDesc } from '../../../src/modules/pipeline/index-sort.ts';
+import { indicesByKeyDesc } from '../../../src/core/shared/index-sort.ts';
 
 describe('indicesByKeyDesc', () => {
   it('orders like a stable comparator sort, with and without a tie-break key', () => {
