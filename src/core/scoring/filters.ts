@@ -112,6 +112,32 @@ export function assertRanges(r: Ranges, userCount: number): void {
     throw new RangeError('ranges.value, ranges.min and ranges.max must have one entry per user');
 }
 
+/**
+ * The range filter and the eligibility group of each user in one 32-bit word, so that a scan
+ * tests a posting with one read instead of four: bits 0–7 `value`, 8–15 `min`, 16–23 `max`,
+ * 24–31 the group (0 without eligibility). Undefined when a value, min or max lies outside
+ * [0, 255] or there are more than 256 groups; kernels then read the arrays themselves. The test
+ * is unchanged: `min[u] ≤ value[v] ≤ max[u]`, `min[v] ≤ value[u] ≤ max[v]`, `mayPair` of both groups.
+ */
+export function packFilterWords(
+  ranges: Ranges,
+  group: Int32Array | undefined,
+  groupCount: number,
+): Int32Array | undefined {
+  const { value, min, max } = ranges;
+  const n = value.length;
+  if (group !== undefined && groupCount > 256) return undefined;
+  const words = new Int32Array(n);
+  for (let u = 0; u < n; u++) {
+    const x = value[u]!;
+    const lo = min[u]!;
+    const hi = max[u]!;
+    if (x < 0 || x > 255 || lo < 0 || lo > 255 || hi < 0 || hi > 255) return undefined;
+    words[u] = x | (lo << 8) | (hi << 16) | ((group?.[u] ?? 0) << 24);
+  }
+  return words;
+}
+
 /** Whether (u, v) passes the range filter both ways; every pair does without one. */
 export function inRanges(r: Ranges | undefined, u: number, v: number): boolean {
   if (r === undefined) return true;

@@ -1,5 +1,12 @@
 import type { Eligibility } from './eligibility.ts';
-import { assertRanges, inRanges, prepareExclusions, type Exclusions, type Ranges } from './filters.ts';
+import {
+  assertRanges,
+  inRanges,
+  packFilterWords,
+  prepareExclusions,
+  type Exclusions,
+  type Ranges,
+} from './filters.ts';
 import type { ScoringMatrix } from './matrix.ts';
 import type { SymmetricPlan } from './symmetric-plan.ts';
 
@@ -239,6 +246,8 @@ export function createSymmetricKernel(
   if (!isSymmetric(elig)) throw new Error('the symmetric kernel needs a symmetric mayPair');
   const ranges = options.ranges;
   if (ranges) assertRanges(ranges, U);
+  // one read per posting instead of four when the filters fit in a word
+  const words = ranges && packFilterWords(ranges, elig?.group, elig?.groupCount ?? 0);
   const exclude = options.exclude && prepareExclusions(options.exclude, U);
   // banned[v] === u: v is excluded for the user being scanned (−1: nobody yet)
   const banned = new Int32Array(exclude ? U : 0).fill(-1);
@@ -407,7 +416,25 @@ export function createSymmetricKernel(
         const a = weight[l]!;
         const end = listEnd[l]!;
         let p = cursor[l]!;
-        if (ranges) {
+        if (words) {
+          // ranges and groups from one word per partner (packFilterWords)
+          const vu = ranges!.value[u]!;
+          const rlo = ranges!.min[u]!;
+          const rhi = ranges!.max[u]!;
+          const mayPair = elig?.mayPair;
+          for (; p < end; p++) {
+            const v = listUser[p]!;
+            if (v >= blockEnd) break;
+            const q = words[v]!;
+            const x = q & 255;
+            if (x < rlo || x > rhi || ((q >>> 8) & 255) > vu || ((q >>> 16) & 255) < vu) continue;
+            if (mayPair !== undefined && mayPair[gBase + (q >>> 24)] === 0) continue;
+            touched[nT] = v;
+            nT += acc[v] === 0 ? 1 : 0;
+            acc[v]! += a * listVal[p]!;
+            if (counting) cnt[v]!++;
+          }
+        } else if (ranges) {
           // ranges (and groups when given): one loop, filters tested per posting
           const { value, min, max } = ranges;
           const vu = value[u]!;

@@ -8,7 +8,12 @@ import {
   type CandidatePools,
   type PruningOptions,
 } from '../../../src/core/scoring/candidates.ts';
-import { closeExclusions, type Exclusions, type Ranges } from '../../../src/core/scoring/filters.ts';
+import {
+  closeExclusions,
+  packFilterWords,
+  type Exclusions,
+  type Ranges,
+} from '../../../src/core/scoring/filters.ts';
 import type { PostingOrder } from '../../../src/core/scoring/matrix.ts';
 import { WeightSetSchema, type WeightSet } from '../../../src/core/scoring/weight-set.ts';
 import { computeCandidates } from '../../../src/scoring/parallel.ts';
@@ -113,6 +118,21 @@ function check(
   expectPoolsMatch(pools, naiveTopK(input, w, k, minShared, undefined, f), divisor);
 }
 
+describe('packFilterWords', () => {
+  it('packs value, min, max and group in one word, or declines what does not fit', () => {
+    const ranges = { value: Int16Array.of(18, 255), min: Int16Array.of(0, 30), max: Int16Array.of(99, 40) };
+    const words = packFilterWords(ranges, Int32Array.of(3, 200), 201)!;
+    expect(Array.from(words, (q) => [q & 255, (q >>> 8) & 255, (q >>> 16) & 255, q >>> 24])).toEqual([
+      [18, 0, 99, 3],
+      [255, 30, 40, 200],
+    ]);
+    expect(packFilterWords(ranges, undefined, 0)![1]! >>> 24).toBe(0);
+    expect(packFilterWords({ ...ranges, value: Int16Array.of(18, 256) }, undefined, 0)).toBeUndefined();
+    expect(packFilterWords({ ...ranges, min: Int16Array.of(-1, 30) }, undefined, 0)).toBeUndefined();
+    expect(packFilterWords(ranges, Int32Array.of(0, 1), 257)).toBeUndefined();
+  });
+});
+
 describe('exclusions and ranges during generation equal the naive reference', () => {
   it('inline: one-sided (every pruning variant, full and shard) and symmetric kernels', () => {
     fc.assert(
@@ -163,6 +183,22 @@ describe('exclusions and ranges during generation equal the naive reference', ()
         const sym = generateCandidates(matrixOf(input, w, 'user'), { ...opts, heavyColumns: heavy });
         const divisor = divisorOf(sym, w.normalization);
         expectPoolsMatch(sym, naive, divisor);
+        if (opts.ranges !== undefined) {
+          // the same ranges beyond 8 bits: the kernel reads the arrays, not packed words
+          const shift = (a: Int16Array) => a.map((x) => x + 300);
+          const wide = {
+            value: shift(opts.ranges.value),
+            min: shift(opts.ranges.min),
+            max: shift(opts.ranges.max),
+          };
+          expect(packFilterWords(wide, eligibility.group, groups)).toBeUndefined();
+          const unpacked = generateCandidates(matrixOf(input, w, 'user'), {
+            ...opts,
+            ranges: wide,
+            heavyColumns: heavy,
+          });
+          expectPoolsMatch(unpacked, naive, divisor);
+        }
         const users = Int32Array.from({ length: input.userCount }, (_, i) => i);
         expectPoolsMatch(generateCandidates(matrixOf(input, w, 'value'), { ...opts, users }), naive, divisor);
       }),
