@@ -418,9 +418,9 @@ export function createSymmetricKernel(
         let p = cursor[l]!;
         if (words) {
           // ranges and groups from one word per partner (packFilterWords)
-          const vu = ranges!.value[u]!;
-          const rlo = ranges!.min[u]!;
-          const rhi = ranges!.max[u]!;
+          const vu = ranges.value[u]!;
+          const rlo = ranges.min[u]!;
+          const rhi = ranges.max[u]!;
           const mayPair = elig?.mayPair;
           for (; p < end; p++) {
             const v = listUser[p]!;
