@@ -253,8 +253,11 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
              SELECT t.user_id, t.merchant_id, t.amount_cents,
                     floor(date_part('epoch', t.occurred_at - $2::timestamptz) / 60)::int AS minute
              FROM transactions t
-             JOIN run_users ru ON ru.run_id = $1 AND ru.user_id = t.user_id
-             WHERE t.occurred_at >= $2 AND t.occurred_at < $3 AND t.amount_cents >= $4
+             -- a semi join: transactions stream by user id as the outer side, nothing materialized
+             -- (a plain join put the snapshot outside and materialized every window row: 11 s
+             -- against 7 s at 200,000 users, EXPLAIN ANALYZE)
+             WHERE EXISTS (SELECT 1 FROM run_users ru WHERE ru.run_id = $1 AND ru.user_id = t.user_id)
+               AND t.occurred_at >= $2 AND t.occurred_at < $3 AND t.amount_cents >= $4
              ORDER BY t.user_id, t.merchant_id, minute
            ), um AS (
              SELECT user_id, merchant_id, count(*)::int AS visits, (max(minute) / 1440)::smallint AS last_day,

@@ -30,7 +30,6 @@ const CHUNK_USERS = 2_000;
  * several shards has them by value for the one-sided kernel its parts use.
  */
 type CityIndex = Omit<CityContext, 'query'> & {
-  city: string;
   whole: boolean;
   eligibility: Eligibility;
   ranges: Ranges;
@@ -63,7 +62,6 @@ async function buildCityIndex(ctx: PipelineContext, input: CityInput): Promise<C
     shared: true,
   });
   return {
-    city: input.city,
     whole,
     users,
     matrix,
@@ -118,7 +116,9 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
 
   const started = performance.now();
   const weights = weightsOf(run);
-  const prepared = run.stages['prepare'] as { featureUsers?: number; scaleBound?: number } | undefined;
+  const prepared = run.stages['prepare'] as { featureUsers?: unknown; scaleBound?: unknown } | undefined;
+  // Written by prepare with the run's snapshot: without N, idf cannot be the run's.
+  if (typeof prepared?.featureUsers !== 'number') throw new Error(`run ${run.id} has no prepare record`);
   const [cities, merchants] = await Promise.all([
     ctx.pipeline.shardCities(run.id, payload.shard),
     ctx.pipeline.merchants(run.id),
@@ -135,10 +135,7 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     chunkUsers: CHUNK_USERS,
   };
   const threads = Math.max(1, ctx.config.SCORE_THREADS);
-  const population: IdfPopulation = {
-    activeUsers: prepared?.featureUsers ?? 0,
-    df: merchants.df,
-  };
+  const population: IdfPopulation = { activeUsers: prepared.featureUsers, df: merchants.df };
   const items: WorkItem[] = [];
   for (const { city, split } of cities) {
     const index = await cityIndex(ctx, payload.attempt, {
@@ -197,7 +194,8 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
   };
   // The run's scale (its largest pair) lies between the largest pair seen so far and the bound
   // prepare computed over every user; the pair stage knows it exactly and cuts each pool to topK.
-  const scaleBound = prepared?.scaleBound ?? Number.POSITIVE_INFINITY;
+  // (a run prepared before prepare recorded it: no bound, a looser cut, the same final pools)
+  const scaleBound = typeof prepared.scaleBound === 'number' ? prepared.scaleBound : Number.POSITIVE_INFINITY;
   let kernelWait = 0;
   let cutMs = 0;
   let maxOverlap = 0;
