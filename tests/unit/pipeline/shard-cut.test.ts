@@ -232,9 +232,10 @@ describe('the shard cut', () => {
             avgTicket,
             coPresence: coPresenceCounter(users, stop, MERCHANTS, weights.coPresenceMinutes),
           };
-          const got = shardCandidates({ context, pools, weights, scaleLo, scaleHi });
           const want = referenceCut(users, stop, avgTicket, pools, weights, scaleLo, scaleHi);
-          expect(got).toEqual(want);
+          for (const bounds of ['auto', 'always', 'never'] as const) {
+            expect(shardCandidates({ context, pools, weights, scaleLo, scaleHi, bounds })).toEqual(want);
+          }
         },
       ),
       { numRuns: 400 },
