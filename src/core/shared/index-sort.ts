@@ -11,6 +11,10 @@ export function sortIndicesDesc(idx: Int32Array, n: number, key: Float64Array, t
     const y = key[b]!;
     return x > y || (tie !== undefined && x === y && tie[a]! < tie[b]!);
   };
+  // Already in order (the shard cut's ranked pools are): one pass, no moves.
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = !before(idx[i]!, idx[i - 1]!);
+  if (sorted) return;
   const RUN = 16;
   for (let s = 0; s < n; s += RUN) {
     const e = Math.min(n, s + RUN);
