@@ -24,6 +24,8 @@ type Outcome = {
   runMax: number;
   /** How many shards hold users of each city. */
   shardsPerCity: number[];
+  /** Prepare's bound on the run's largest pair. */
+  scaleBound: number;
 };
 
 type Tuning = {
@@ -65,6 +67,7 @@ async function runWithShards(shards: number, tuning: Tuning = {}): Promise<Outco
       shardMax: Object.values(shardInfo).map((s) => s.maxOverlap),
       runMax: runMaxOverlap(stages),
       shardsPerCity: spread.rows.map((r) => r.shards),
+      scaleBound: (stages['prepare'] as { scaleBound: number }).scaleBound,
     };
   } finally {
     await runtime.close();
@@ -98,6 +101,11 @@ describe('a sharded run', () => {
     expect(many.shardMax).toHaveLength(4);
     expect(Math.min(...many.shardMax)).toBeLessThan(many.runMax);
     expect(many.runMax).toBe(one.runMax);
+    // the shards cut with [own largest pair, prepare's bound]: the run's scale must lie within
+    for (const run of [one, many, split]) {
+      expect(run.scaleBound).toBeGreaterThanOrEqual(run.runMax);
+      expect(run.scaleBound).toBe(one.scaleBound);
+    }
   });
 
   it('stores the same final topK pools as a one-shard run', () => {
