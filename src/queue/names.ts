@@ -35,6 +35,8 @@ export const jobId = {
   score: (date: string, shard: number, attempt: number): string =>
     `score.${date}.${String(shard)}${suffix(attempt)}`,
   pair: (date: string, attempt: number): string => `pair.${date}${suffix(attempt)}`,
+  pairGroup: (date: string, group: number, attempt: number): string =>
+    `pair.${date}.g${String(group)}${suffix(attempt)}`,
   publish: (date: string, attempt: number): string => `publish.${date}${suffix(attempt)}`,
   /** The evaluation's own id (a UUID): a second add of the same evaluation is a no-op. */
   evaluate: (evaluationId: string): string => evaluationId,

@@ -20,7 +20,13 @@ export const ScorePayload = z.strictObject({
 });
 /** An evaluation is named by its row's id only; everything else is read from Postgres. */
 export const EvaluatePayload = z.strictObject({ evaluationId: z.uuid() });
-export const PairPayload = PreparePayload;
+/** The pair stage of a run, or (`group`) the pairing of one group of its cities (pair.jobs.ts). */
+export const PairPayload = z.strictObject({
+  runId: RunId,
+  date: BusinessDate,
+  attempt: Attempt,
+  group: z.int().min(0).max(10_000).optional(),
+});
 export const PublishPayload = PreparePayload;
 
 export const PAYLOADS = {
@@ -35,6 +41,7 @@ export const PAYLOADS = {
 export type PayloadOf<Q extends QueueName> = z.infer<(typeof PAYLOADS)[Q]>;
 export type StagePayload = z.infer<typeof PreparePayload>;
 export type ScoreJobPayload = z.infer<typeof ScorePayload>;
+export type PairJobPayload = z.infer<typeof PairPayload>;
 export type EvaluateJobPayload = z.infer<typeof EvaluatePayload>;
 
 /** Validates a payload on the consuming side; a bad payload will never succeed, so no retry. */

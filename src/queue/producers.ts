@@ -39,6 +39,15 @@ export type PipelineQueues = {
    */
   enqueueFlow: (payload: StagePayload, shards: number) => Promise<void>;
   /**
+   * Adds one pair job per group of cities as children of the running pair job `parent`, which
+   * then waits for them (pair.jobs.ts). A group job still waiting or running is kept.
+   */
+  enqueuePairGroups: (
+    payload: StagePayload,
+    groups: readonly number[],
+    parent: { id: string; queue: string },
+  ) => Promise<void>;
+  /**
    * Adds the job of an evaluation under the evaluation's id (a no-op while it is waiting or
    * running). Callers enqueue only evaluations that Postgres says are queued or running.
    */
@@ -115,6 +124,19 @@ export function createPipelineQueues(
           },
         ],
       });
+    },
+    async enqueuePairGroups(payload, groups, parent) {
+      for (const group of groups) {
+        const data = validated(QUEUE.pair, { ...payload, group });
+        const id = jobId.pairGroup(data.date, group, data.attempt);
+        await removeIfFinished(queues.pair, id);
+        await queues.pair.add(QUEUE.pair, data, {
+          ...DEFAULT_JOB_OPTIONS,
+          jobId: id,
+          parent,
+          failParentOnFailure: true,
+        });
+      }
     },
     async enqueueEvaluation(payload) {
       const data = validated(QUEUE.evaluate, payload);

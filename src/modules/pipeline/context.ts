@@ -32,7 +32,7 @@ export type PipelineContext = {
   pipeline: PipelineRepository;
   /** Retention of the ingest's idempotency records, run with the nightly purge. */
   idempotency: Pick<IdempotencyRepository, 'purgeOlderThan'>;
-  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
   /**
    * How a shard splits its users into kernel calls (score.jobs.ts); tests lower both to drive the
    * chunked path with a small population.
@@ -51,7 +51,7 @@ export function createPipelineContext(deps: {
   db: Db;
   pool: pg.Pool;
   clock?: Clock;
-  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
 }): PipelineContext {
   return {
     config: deps.config,
@@ -83,4 +83,6 @@ export const shardsOf = (run: RunRecord, fallback: number): number => {
 export const seconds = (startMs: number): number => Math.round((performance.now() - startMs) / 10) / 100;
 
 export type StageResult = { skipped?: string } & Record<string, unknown>;
-export type StageJob = Pick<Job, 'data' | 'updateProgress' | 'id'>;
+export type StageJob = Pick<Job, 'data' | 'updateProgress' | 'id'> &
+  /** A job from a worker (not a test's stand-in) can wait for children it adds. */
+  Partial<Pick<Job, 'queueQualifiedName' | 'moveToWaitingChildren'>>;

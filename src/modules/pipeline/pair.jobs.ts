@@ -1,3 +1,4 @@
+import { WaitingChildrenError } from 'bullmq';
 import { pairUsers, type IndexPair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
 import { parsePayload } from '../../queue/payloads.ts';
@@ -116,25 +117,120 @@ function poolRow(userId: string, pool: Pool, userIds: readonly string[]): Candid
   };
 }
 
+/** What a pair group records (`stages.pair.shards.<group>`); the coordinator sums them. */
+type GroupInfo = {
+  seconds: number;
+  loadSeconds: number;
+  pairingSeconds: number;
+  writeSeconds: number;
+  users: number;
+  pairs: number;
+  pairedUsers: number;
+  /** Σ round(100·score) over the group's pairs, for the run's mean score. */
+  score100Sum: number;
+  usersWithEligibleEdge: number;
+  eligibleEdges: number;
+  improvementMoves: number;
+};
+
+const groupsOf = (stages: Record<string, unknown>): Record<string, GroupInfo> =>
+  (stages['pair'] as { shards?: Record<string, GroupInfo> } | undefined)?.shards ?? {};
+
 /**
- * Pair: loads every shard pool of the run (`run_pools`, one COPY), makes the exact `topK` cut of
- * each pool at the run's scale (the largest pair of every shard) with the core's re-ranking,
- * writes these final pools to `candidates` (delete then binary COPY), and calls the pairing core
- * with the blocks, the cooldown pairs, suspensions and consents as they are now. Writes
- * `run_pairs` (delete then insert) and the run's coverage and mean score. A retry reads the same
- * shard pools and writes the same rows.
+ * Pair, the coordinator: runs once every score shard is done, when the run's scale (its largest
+ * pair) is known. Pairs never cross a city, so the pairing splits into groups of cities
+ * (`pairGroups`: a whole-city shard's cities; a split city whole in one group), each a job of its
+ * own on any worker ({@link processPairGroup}). The coordinator adds the groups not yet recorded
+ * as its children and waits for them (BullMQ's waiting-children state; it is processed again
+ * when they are done), then sums their figures into the run's coverage and mean score, merges
+ * the candidates' GIN pending lists and moves the run to `publishing`. A job that cannot wait (a
+ * test's stand-in) pairs the groups itself. A retried or duplicated coordinator adds only the
+ * groups not recorded, and a recorded group is never paired twice.
  */
-export async function processPair(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
+export async function processPair(ctx: PipelineContext, job: StageJob, token?: string): Promise<StageResult> {
   const payload = parsePayload('pair', job.data);
+  if (payload.group !== undefined) return processPairGroup(ctx, job, payload.group);
   const run = await runOfJob(ctx, payload);
   if (run === undefined) return { skipped: 'stale' };
   if (run.status === 'scoring') await ctx.runs.advance(run.id, ['scoring'], 'pairing');
   else if (run.status !== 'pairing') return { skipped: run.status };
-  await job.updateProgress(5);
+  // The stage's wall time spans both processings of this job (before and after its children).
+  const startedAt =
+    typeof (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt === 'number'
+      ? (run.stages['pair'] as { startedAt: number }).startedAt
+      : Date.now();
+  if (startedAt !== (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt)
+    await ctx.runs.recordStage(run.id, 'pair', { startedAt });
+  const groups = await ctx.pipeline.pairGroups(run.id);
+  const pending = [...groups.keys()].filter((g) => groupsOf(run.stages)[String(g)] === undefined);
+  if (pending.length > 0) {
+    const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
+    if (job.id !== undefined && job.queueQualifiedName !== undefined && job.moveToWaitingChildren && token) {
+      await ctx.queues.enqueuePairGroups(stage, pending, { id: job.id, queue: job.queueQualifiedName });
+      if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+    } else {
+      for (const group of pending) await processPairGroup(ctx, job, group);
+    }
+  }
+  await job.updateProgress(90);
+
+  const now = await ctx.runs.findById(run.id);
+  const recorded = groupsOf(now?.stages ?? {});
+  const missing = [...groups.keys()].filter((g) => recorded[String(g)] === undefined);
+  // children done but not recorded: a group job that was skipped as stale; retry the stage
+  if (missing.length > 0) throw new Error(`pair groups not recorded: ${missing.join(', ')}`);
+  const parts = [...groups.keys()].map((g) => recorded[String(g)]!);
+  const sum = (key: keyof GroupInfo): number => parts.reduce((n, p) => n + p[key], 0);
+  const mergeStarted = performance.now();
+  await ctx.pipeline.mergeCandidatesIndex();
+  const pairs = sum('pairs');
+  const pairedUsers = sum('pairedUsers');
+  const eligibleUsers = sum('users');
+  const weights = weightsOf(run);
+  const info = {
+    seconds: Math.round((Date.now() - startedAt) / 10) / 100,
+    mergeSeconds: seconds(mergeStarted),
+    groups: groups.size,
+    pairs,
+    pairedUsers,
+    usersWithEligibleEdge: sum('usersWithEligibleEdge'),
+    eligibleEdges: sum('eligibleEdges'),
+    coverageEligible: sum('usersWithEligibleEdge') === 0 ? 0 : pairedUsers / sum('usersWithEligibleEdge'),
+    improvementMoves: sum('improvementMoves'),
+    runMaxOverlap: weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages),
+  };
+  await ctx.runs.recordStage(run.id, 'pair', info);
+  await ctx.runs.setStats(run.id, {
+    pairedUsers,
+    coverage: eligibleUsers === 0 ? 0 : pairedUsers / eligibleUsers,
+    meanScore: pairs === 0 ? 0 : sum('score100Sum') / pairs,
+  });
+  await ctx.runs.advance(run.id, ['pairing'], 'publishing');
+  await job.updateProgress(100);
+  ctx.log.info({ runId: run.id, date: run.date, stage: 'pair', pairs, groups: groups.size }, 'stage done');
+  return info;
+}
+
+/**
+ * Pair, one group of cities: loads the shard pools of the group's users (`run_pools`, one COPY),
+ * makes the exact `topK` cut of each pool at the run's scale (the largest pair of every shard)
+ * with the core's re-ranking, replaces the group's `candidates` (delete then binary COPY), and
+ * calls the pairing core on the group's users with the blocks, the cooldown pairs, suspensions
+ * and consents as they are now. Replaces the group's `run_pairs` and records its figures. A
+ * retry reads the same pools and writes the same rows; a recorded group is skipped.
+ */
+async function processPairGroup(ctx: PipelineContext, job: StageJob, group: number): Promise<StageResult> {
+  const payload = parsePayload('pair', job.data);
+  const run = await runOfJob(ctx, payload);
+  if (run === undefined) return { skipped: 'stale' };
+  if (run.status !== 'pairing') return { skipped: run.status };
+  if (groupsOf(run.stages)[String(group)] !== undefined) return { skipped: 'group_done' };
+  const cities = (await ctx.pipeline.pairGroups(run.id)).get(group);
+  if (cities === undefined) return { skipped: 'no_such_group' };
 
   const started = performance.now();
   const weights = weightsOf(run);
-  const snapshot = await ctx.pipeline.runUsers(run.id);
+  const snapshot = await ctx.pipeline.runUsers(run.id, cities);
   const index = new Map<string, number>(snapshot.map((u, i) => [u.userId, i]));
   // Ids are below 2^53 (bigint identities): number keys hash faster than the strings of a parse.
   const indexOf = new Map<number, number>(snapshot.map((u, i) => [Number(u.userId), i]));
@@ -142,16 +238,17 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
   const avgTicket = Float64Array.from(snapshot, (u) => u.avgTicket);
   const pools: Array<Pool | undefined> = new Array<Pool | undefined>(snapshot.length);
   const runMax = weights.normalization === 'cosine' ? 1 : runMaxOverlap(run.stages);
-  await ctx.pipeline.loadShardPools(run.id, (row) => {
-    const u = indexOf.get(row.userId);
-    if (u === undefined) return;
-    pools[u] = finalPool(row, u, indexOf, avgTicket, weights, runMax);
-  });
+  await ctx.pipeline.loadShardPools(
+    run.id,
+    (row) => {
+      const u = indexOf.get(row.userId);
+      if (u === undefined) return;
+      pools[u] = finalPool(row, u, indexOf, avgTicket, weights, runMax);
+    },
+    cities,
+  );
   const loadSeconds = seconds(started);
-  await job.updateProgress(30);
 
-  // The final pools are written first: Postgres then merges the GIN index's pending lists while
-  // this thread pairs (awaited before the stage ends).
   const writeStarted = performance.now();
   function* finalRows(): Generator<CandidateRow> {
     for (let u = 0; u < pools.length; u++) {
@@ -159,10 +256,8 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
       if (pool !== undefined && pool.ids.length > 0) yield poolRow(userIds[u]!, pool, userIds);
     }
   }
-  await ctx.pipeline.replaceRunCandidates(run.id, finalRows());
+  await ctx.pipeline.replaceRunCandidates(run.id, finalRows(), cities);
   const candidatesSeconds = seconds(writeStarted);
-  const merged = ctx.pipeline.mergeCandidatesIndex();
-  await job.updateProgress(50);
 
   const pairingStarted = performance.now();
   const empty = { indices: new Int32Array(0), scores: new Float64Array(0), sharedCounts: new Int16Array(0) };
@@ -203,7 +298,6 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     { date: run.date, minSharedMerchants: weights.minSharedMerchants },
   );
   const pairingSeconds = seconds(pairingStarted);
-  await job.updateProgress(70);
 
   const component = (a: number, b: number): { overlap: number; cp: number; sl: number } => {
     for (const [x, y] of [
@@ -234,39 +328,22 @@ export async function processPair(ctx: PipelineContext, job: StageJob): Promise<
     };
   });
   const pairsStarted = performance.now();
-  await ctx.pipeline.writePairs(run.id, pairs);
-  await merged;
-  const writeSeconds = Math.round((candidatesSeconds + seconds(pairsStarted)) * 100) / 100;
-
-  const pairedUsers = pairs.length * 2;
-  const eligibleUsers = snapshot.length;
-  const meanScore =
-    pairs.length === 0 ? 0 : pairs.reduce((s, p) => s + Math.round(100 * p.score), 0) / pairs.length;
-  const info = {
+  await ctx.pipeline.writePairs(run.id, pairs, cities);
+  const info: GroupInfo = {
     seconds: seconds(started),
     // Where the time went: loading and cutting the pools, pairing, writing pools and pairs.
     loadSeconds,
     pairingSeconds,
-    writeSeconds,
+    writeSeconds: Math.round((candidatesSeconds + seconds(pairsStarted)) * 100) / 100,
+    users: snapshot.length,
     pairs: pairs.length,
-    pairedUsers,
+    pairedUsers: pairs.length * 2,
+    score100Sum: pairs.reduce((s, p) => s + Math.round(100 * p.score), 0),
     usersWithEligibleEdge: result.stats.usersWithEligibleEdge,
     eligibleEdges: result.stats.eligibleEdges,
-    coverageEligible: result.stats.coverageEligible,
     improvementMoves: result.stats.improvementMoves,
-    runMaxOverlap: runMax,
   };
-  await ctx.runs.recordStage(run.id, 'pair', info);
-  await ctx.runs.setStats(run.id, {
-    pairedUsers,
-    coverage: eligibleUsers === 0 ? 0 : pairedUsers / eligibleUsers,
-    meanScore,
-  });
-  await ctx.runs.advance(run.id, ['pairing'], 'publishing');
-  await job.updateProgress(100);
-  ctx.log.info(
-    { runId: run.id, date: run.date, stage: 'pair', pairs: pairs.length, seconds: info.seconds },
-    'stage done',
-  );
+  await ctx.runs.recordShard(run.id, group, info, undefined, 'pair');
+  ctx.log.info({ runId: run.id, date: run.date, stage: 'pair', group, pairs: pairs.length }, 'group done');
   return info;
 }

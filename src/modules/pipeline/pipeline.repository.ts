@@ -314,6 +314,19 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       return rows.rows.map((r) => ({ city: r.city, split: r.shards > 1 }));
     },
 
+    /**
+     * The pairing groups of a run: each city goes to the lowest shard that holds its users, so a
+     * group is a whole-city shard's cities, and a split city is paired whole by one group.
+     */
+    async pairGroups(runId: string): Promise<Map<number, string[]>> {
+      const rows = await sql<{ city: string; grp: number }>`
+        SELECT city, min(shard)::int AS grp FROM run_users WHERE run_id = ${runId}
+        GROUP BY city ORDER BY city`.execute(db);
+      const groups = new Map<number, string[]>();
+      for (const r of rows.rows) groups.set(r.grp, [...(groups.get(r.grp) ?? []), r.city]);
+      return groups;
+    },
+
     /** Every user of the run (or of one city) with their features, by user id, in one COPY. */
     async loadUsers(runId: string, city?: string): Promise<CityUser[]> {
       return withClient(pool, async (client) => {
@@ -410,9 +423,22 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** Replaces every candidates row of a run (the pair stage's final pools): delete then COPY. */
-    async replaceRunCandidates(runId: string, rows: Iterable<CandidateRow>): Promise<void> {
+    /** Replaces the run's candidates (those of the users of `cities`, when given). */
+    async replaceRunCandidates(
+      runId: string,
+      rows: Iterable<CandidateRow>,
+      cities?: readonly string[],
+    ): Promise<void> {
       await inTransaction(pool, async (client) => {
-        await client.query('DELETE FROM candidates WHERE run_id = $1', [runLiteral(runId)]);
+        if (cities === undefined) {
+          await client.query('DELETE FROM candidates WHERE run_id = $1', [runLiteral(runId)]);
+        } else {
+          await client.query(
+            `DELETE FROM candidates WHERE run_id = $1
+               AND user_id IN (SELECT user_id FROM run_users WHERE run_id = $1 AND city = ANY($2))`,
+            [runLiteral(runId), cities],
+          );
+        }
         // The GIN index over candidate_ids (erasure) takes millions of entries here. With the
         // default 4 MB pending list, the COPY merges it into the index hundreds of times; with a
         // larger one the entries are merged once per partition, below, in sorted batches
@@ -439,12 +465,18 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** Every shard pool of a run (`run_pools`), by user id, in one COPY. */
-    async loadShardPools(runId: string, onRow: (row: ShardPool) => void): Promise<void> {
+    async loadShardPools(
+      runId: string,
+      onRow: (row: ShardPool) => void,
+      cities?: readonly string[],
+    ): Promise<void> {
       await withClient(pool, (client) =>
         copyOutLines(
           client,
-          `SELECT user_id, candidate_ids, overlap_scores, co_presences, shared_counts
-           FROM run_pools WHERE run_id = ${runLiteral(runId)} ORDER BY user_id`,
+          `SELECT p.user_id, p.candidate_ids, p.overlap_scores, p.co_presences, p.shared_counts
+           FROM run_pools p
+           ${cities === undefined ? '' : `JOIN run_users ru ON ru.run_id = p.run_id AND ru.user_id = p.user_id AND ru.city IN (${cities.map((c) => client.escapeLiteral(c)).join(', ')})`}
+           WHERE p.run_id = ${runLiteral(runId)} ORDER BY p.user_id`,
           (line) => {
             const c = line.split('\t');
             onRow({
@@ -460,7 +492,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** The run's snapshot of users, by user id (for pairing). */
-    async runUsers(runId: string): Promise<
+    async runUsers(
+      runId: string,
+      cities?: readonly string[],
+    ): Promise<
       Array<{
         userId: string;
         city: string;
@@ -502,7 +537,8 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
                coalesce(f.amount_cents::float8 / f.txn_count, 0) AS avg_ticket
         FROM run_users ru JOIN users u ON u.id = ru.user_id
         LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
-        WHERE ru.run_id = ${runId} ORDER BY ru.user_id`.execute(db);
+        WHERE ru.run_id = ${runId} ${cities === undefined ? sql`` : sql`AND ru.city = ANY(${cities})`}
+        ORDER BY ru.user_id`.execute(db);
       return rows.rows.map((r) => ({
         userId: r.user_id,
         city: r.city,
@@ -521,9 +557,18 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** Replaces the run's pairs (delete then insert, one transaction). */
-    async writePairs(runId: string, pairs: readonly PairRow[]): Promise<void> {
+    async writePairs(runId: string, pairs: readonly PairRow[], cities?: readonly string[]): Promise<void> {
       await inTransaction(pool, async (client) => {
-        await client.query('DELETE FROM run_pairs WHERE run_id = $1', [runLiteral(runId)]);
+        if (cities === undefined) {
+          await client.query('DELETE FROM run_pairs WHERE run_id = $1', [runLiteral(runId)]);
+        } else {
+          // both users of a pair live in one city
+          await client.query(
+            `DELETE FROM run_pairs WHERE run_id = $1
+               AND user_a IN (SELECT user_id FROM run_users WHERE run_id = $1 AND city = ANY($2))`,
+            [runLiteral(runId), cities],
+          );
+        }
         function* lines(): Generator<string> {
           for (const p of pairs) {
             yield `${runId}\t${p.userA}\t${p.userB}\t${String(p.score)}\t${String(p.overlap)}\t${String(p.coPresence)}\t${String(p.spendLevel)}\t${String(p.shared)}\n`;

@@ -14,7 +14,10 @@ import { reconcileRuns } from './reconciler.ts';
 import { scheduledBusinessDate } from './scheduler.ts';
 import { processScore } from './score.jobs.ts';
 
-const PROCESSORS: Record<StageName, (ctx: PipelineContext, job: StageJob) => Promise<StageResult>> = {
+const PROCESSORS: Record<
+  StageName,
+  (ctx: PipelineContext, job: StageJob, token?: string) => Promise<StageResult>
+> = {
   prepare: processPrepare,
   score: processScore,
   pair: processPair,
@@ -52,7 +55,7 @@ export function failureText(stage: string, error: unknown): string {
 export function startPipelineWorkers(
   ctx: PipelineContext,
   deps: {
-    queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow'>;
+    queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
     runsService: Pick<RunsService, 'startRun'>;
   },
   options: WorkerOptions,
@@ -77,14 +80,14 @@ export function startPipelineWorkers(
   for (const name of names) {
     const connection = createQueueConnection(ctx.config, ctx.log, 'worker');
     connections.push(connection);
-    const processor = async (job: Job): Promise<unknown> => {
+    const processor = async (job: Job, token?: string): Promise<unknown> => {
       if (name === QUEUE.nightly) {
         parsePayload('nightly', job.data);
         const date = scheduledBusinessDate(job, ctx.config.MATCH_TIMEZONE);
         const { run, outcome } = await deps.runsService.startRun(date, 'scheduler');
         return { runId: run.id, date, outcome };
       }
-      return PROCESSORS[name](ctx, job);
+      return PROCESSORS[name](ctx, job, token);
     };
     const worker = new Worker(name, processor, {
       connection,

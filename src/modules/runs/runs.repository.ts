@@ -186,20 +186,22 @@ export function createRunsRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Merges `info` as `stages[stage].shards[shard]` (score shards, pair groups). */
     async recordShard(
       id: string,
       shard: number,
       info: Record<string, unknown>,
       trx?: Executor,
+      stage: 'score' | 'pair' = 'score',
     ): Promise<void> {
       const key = String(shard);
       await on(trx)
         .updateTable('scoring_runs')
         .set({
           stages: sql`jsonb_set(
-            jsonb_set(stages, '{score}', coalesce(stages -> 'score', '{}'::jsonb), true),
-            '{score,shards}',
-            coalesce(stages #> '{score,shards}', '{}'::jsonb) || jsonb_build_object(${key}::text, ${JSON.stringify(info)}::jsonb),
+            jsonb_set(stages, ${sql.lit(`{${stage}}`)}::text[], coalesce(stages -> ${stage}, '{}'::jsonb), true),
+            ${sql.lit(`{${stage},shards}`)}::text[],
+            coalesce(stages #> ${sql.lit(`{${stage},shards}`)}::text[], '{}'::jsonb) || jsonb_build_object(${key}::text, ${JSON.stringify(info)}::jsonb),
             true)`,
         })
         .where('id', '=', id)

@@ -26,6 +26,9 @@ type Outcome = {
   shardsPerCity: number[];
   /** Prepare's bound on the run's largest pair. */
   scaleBound: number;
+  /** The pair groups recorded, and the pair jobs BullMQ ran for them. */
+  pairGroups: string[];
+  pairGroupJobs: number;
 };
 
 type Tuning = {
@@ -68,6 +71,10 @@ async function runWithShards(shards: number, tuning: Tuning = {}): Promise<Outco
       runMax: runMaxOverlap(stages),
       shardsPerCity: spread.rows.map((r) => r.shards),
       scaleBound: (stages['prepare'] as { scaleBound: number }).scaleBound,
+      pairGroups: Object.keys((stages['pair'] as { shards: Record<string, unknown> }).shards).sort(),
+      pairGroupJobs: (await runtime.queues.queues.pair.getJobs(['completed'])).filter(
+        (j) => (j.data as { group?: number }).group !== undefined,
+      ).length,
     };
   } finally {
     await runtime.close();
@@ -90,6 +97,15 @@ beforeAll(async () => {
 }, 240_000);
 
 describe('a sharded run', () => {
+  it('pairs each group of cities in a job of its own, a split city in one group', () => {
+    expect(one.pairGroups).toEqual(['0']);
+    expect(many.pairGroups).toEqual(['0', '1', '2', '3']);
+    expect(many.pairGroupJobs).toBe(4);
+    // every city's lowest shard: fewer groups than shards when a city spans all of them
+    expect(split.pairGroups.length).toBeLessThanOrEqual(3);
+    expect(split.pairGroupJobs).toBe(split.pairGroups.length);
+  });
+
   it('deals whole cities to shards, or splits the large ones when told', () => {
     expect(many.shardsPerCity.length).toBeGreaterThan(4);
     expect(many.shardsPerCity.every((n) => n === 1)).toBe(true);
