@@ -142,8 +142,8 @@ const groupsOf = (stages: Record<string, unknown>): Record<string, GroupInfo> =>
  * (`pairGroups`: a whole-city shard's cities; a split city whole in one group), each a job of its
  * own on any worker ({@link processPairGroup}). The coordinator adds the groups not yet recorded
  * as its children and waits for them (BullMQ's waiting-children state; it is processed again
- * when they are done), then sums their figures into the run's coverage and mean score, merges
- * the candidates' GIN pending lists and moves the run to `publishing`. A job that cannot wait (a
+ * when they are done), then sums their figures into the run's coverage and mean score and moves
+ * the run to `publishing`. A job that cannot wait (a
  * test's stand-in) pairs the groups itself. A retried or duplicated coordinator adds only the
  * groups not recorded, and a recorded group is never paired twice.
  */
@@ -181,15 +181,12 @@ export async function processPair(ctx: PipelineContext, job: StageJob, token?: s
   if (missing.length > 0) throw new Error(`pair groups not recorded: ${missing.join(', ')}`);
   const parts = [...groups.keys()].map((g) => recorded[String(g)]!);
   const sum = (key: keyof GroupInfo): number => parts.reduce((n, p) => n + p[key], 0);
-  const mergeStarted = performance.now();
-  await ctx.pipeline.mergeCandidatesIndex();
   const pairs = sum('pairs');
   const pairedUsers = sum('pairedUsers');
   const eligibleUsers = sum('users');
   const weights = weightsOf(run);
   const info = {
     seconds: Math.round((Date.now() - startedAt) / 10) / 100,
-    mergeSeconds: seconds(mergeStarted),
     groups: groups.size,
     pairs,
     pairedUsers,
@@ -214,7 +211,8 @@ export async function processPair(ctx: PipelineContext, job: StageJob, token?: s
 /**
  * Pair, one group of cities: loads the shard pools of the group's users (`run_pools`, one COPY),
  * makes the exact `topK` cut of each pool at the run's scale (the largest pair of every shard)
- * with the core's re-ranking, replaces the group's `candidates` (delete then binary COPY), and
+ * with the core's re-ranking, replaces the group's `candidates` (delete then binary COPY, then
+ * the GIN pending lists merged while it pairs), and
  * calls the pairing core on the group's users with the blocks, the cooldown pairs, suspensions
  * and consents as they are now. Replaces the group's `run_pairs` and records its figures. A
  * retry reads the same pools and writes the same rows; a recorded group is skipped.
@@ -258,6 +256,9 @@ async function processPairGroup(ctx: PipelineContext, job: StageJob, group: numb
   }
   await ctx.pipeline.replaceRunCandidates(run.id, finalRows(), cities);
   const candidatesSeconds = seconds(writeStarted);
+  // Postgres merges the GIN index's pending lists while this thread pairs (awaited below).
+  const merged = ctx.pipeline.mergeCandidatesIndex();
+  merged.catch(() => undefined);
 
   const pairingStarted = performance.now();
   const empty = { indices: new Int32Array(0), scores: new Float64Array(0), sharedCounts: new Int16Array(0) };
@@ -329,6 +330,7 @@ async function processPairGroup(ctx: PipelineContext, job: StageJob, group: numb
   });
   const pairsStarted = performance.now();
   await ctx.pipeline.writePairs(run.id, pairs, cities);
+  await merged;
   const info: GroupInfo = {
     seconds: seconds(started),
     // Where the time went: loading and cutting the pools, pairing, writing pools and pairs.
