@@ -189,6 +189,21 @@ export function parseSnapshotUserLine(line: string): CityUser {
   });
 }
 
+/** Deletes a run's rows of `table` whose `userColumn` is a user of one of `cities`. */
+async function deleteCityRows(
+  client: pg.PoolClient,
+  table: 'candidates' | 'run_pairs',
+  userColumn: 'user_id' | 'user_a',
+  runId: string,
+  cities: readonly string[],
+): Promise<void> {
+  await client.query(
+    `DELETE FROM ${table} WHERE run_id = $1
+       AND ${userColumn} IN (SELECT user_id FROM run_users WHERE run_id = $1 AND city = ANY($2))`,
+    [runLiteral(runId), cities],
+  );
+}
+
 export function createPipelineRepository(db: Db, pool: pg.Pool) {
   return {
     /**
@@ -423,22 +438,14 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** Replaces every candidates row of a run (the pair stage's final pools): delete then COPY. */
-    /** Replaces the run's candidates (those of the users of `cities`, when given). */
+    /** Replaces the run's candidates of the users of `cities` (a pair group's). */
     async replaceRunCandidates(
       runId: string,
       rows: Iterable<CandidateRow>,
-      cities?: readonly string[],
+      cities: readonly string[],
     ): Promise<void> {
       await inTransaction(pool, async (client) => {
-        if (cities === undefined) {
-          await client.query('DELETE FROM candidates WHERE run_id = $1', [runLiteral(runId)]);
-        } else {
-          await client.query(
-            `DELETE FROM candidates WHERE run_id = $1
-               AND user_id IN (SELECT user_id FROM run_users WHERE run_id = $1 AND city = ANY($2))`,
-            [runLiteral(runId), cities],
-          );
-        }
+        await deleteCityRows(client, 'candidates', 'user_id', runId, cities);
         // The GIN index over candidate_ids (erasure) takes millions of entries here. With the
         // default 4 MB pending list, the COPY merges it into the index hundreds of times; with a
         // larger one the entries are merged once per partition, below, in sorted batches
@@ -464,18 +471,19 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         .catch(() => undefined);
     },
 
-    /** Every shard pool of a run (`run_pools`), by user id, in one COPY. */
+    /** The shard pools (`run_pools`) of the users of `cities` (a pair group's), by user id, in one COPY. */
     async loadShardPools(
       runId: string,
       onRow: (row: ShardPool) => void,
-      cities?: readonly string[],
+      cities: readonly string[],
     ): Promise<void> {
       await withClient(pool, (client) =>
         copyOutLines(
           client,
           `SELECT p.user_id, p.candidate_ids, p.overlap_scores, p.co_presences, p.shared_counts
            FROM run_pools p
-           ${cities === undefined ? '' : `JOIN run_users ru ON ru.run_id = p.run_id AND ru.user_id = p.user_id AND ru.city IN (${cities.map((c) => client.escapeLiteral(c)).join(', ')})`}
+           JOIN run_users ru ON ru.run_id = p.run_id AND ru.user_id = p.user_id
+             AND ru.city IN (${cities.map((c) => client.escapeLiteral(c)).join(', ')})
            WHERE p.run_id = ${runLiteral(runId)} ORDER BY p.user_id`,
           (line) => {
             const c = line.split('\t');
@@ -491,10 +499,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       );
     },
 
-    /** The run's snapshot of users, by user id (for pairing). */
+    /** The run's snapshot of the users of `cities`, by user id (for pairing). */
     async runUsers(
       runId: string,
-      cities?: readonly string[],
+      cities: readonly string[],
     ): Promise<
       Array<{
         userId: string;
@@ -537,7 +545,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
                coalesce(f.amount_cents::float8 / f.txn_count, 0) AS avg_ticket
         FROM run_users ru JOIN users u ON u.id = ru.user_id
         LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
-        WHERE ru.run_id = ${runId} ${cities === undefined ? sql`` : sql`AND ru.city = ANY(${cities})`}
+        WHERE ru.run_id = ${runId} AND ru.city = ANY(${cities})
         ORDER BY ru.user_id`.execute(db);
       return rows.rows.map((r) => ({
         userId: r.user_id,
@@ -556,19 +564,11 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       }));
     },
 
-    /** Replaces the run's pairs (delete then insert, one transaction). */
-    async writePairs(runId: string, pairs: readonly PairRow[], cities?: readonly string[]): Promise<void> {
+    /** Replaces the run's pairs in `cities` (a pair group's; delete then insert, one transaction). */
+    async writePairs(runId: string, pairs: readonly PairRow[], cities: readonly string[]): Promise<void> {
       await inTransaction(pool, async (client) => {
-        if (cities === undefined) {
-          await client.query('DELETE FROM run_pairs WHERE run_id = $1', [runLiteral(runId)]);
-        } else {
-          // both users of a pair live in one city
-          await client.query(
-            `DELETE FROM run_pairs WHERE run_id = $1
-               AND user_a IN (SELECT user_id FROM run_users WHERE run_id = $1 AND city = ANY($2))`,
-            [runLiteral(runId), cities],
-          );
-        }
+        // both users of a pair live in one city
+        await deleteCityRows(client, 'run_pairs', 'user_a', runId, cities);
         function* lines(): Generator<string> {
           for (const p of pairs) {
             yield `${runId}\t${p.userA}\t${p.userB}\t${String(p.score)}\t${String(p.overlap)}\t${String(p.coPresence)}\t${String(p.spendLevel)}\t${String(p.shared)}\n`;
