@@ -155,12 +155,9 @@ export async function processPair(ctx: PipelineContext, job: StageJob, token?: s
   if (run.status === 'scoring') await ctx.runs.advance(run.id, ['scoring'], 'pairing');
   else if (run.status !== 'pairing') return { skipped: run.status };
   // The stage's wall time spans both processings of this job (before and after its children).
-  const startedAt =
-    typeof (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt === 'number'
-      ? (run.stages['pair'] as { startedAt: number }).startedAt
-      : Date.now();
-  if (startedAt !== (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt)
-    await ctx.runs.recordStage(run.id, 'pair', { startedAt });
+  const recordedStart = (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt;
+  const startedAt = typeof recordedStart === 'number' ? recordedStart : Date.now();
+  if (startedAt !== recordedStart) await ctx.runs.recordStage(run.id, 'pair', { startedAt });
   const groups = await ctx.pipeline.pairGroups(run.id);
   const pending = [...groups.keys()].filter((g) => groupsOf(run.stages)[String(g)] === undefined);
   if (pending.length > 0) {
