@@ -2,7 +2,8 @@
  * `GET /v1/me/match` throughput against a bare route of the same server.
  *
  * `npm run bench:match` (env: BENCH_SECONDS, default 20 per route; BENCH_CONNECTIONS, default 100;
- * BENCH_PG_POOL, default 8 Postgres connections for the API).
+ * BENCH_PG_POOL, default 8 Postgres connections for the API; BENCH_CPU_PROFILE_DIR, a directory
+ * for the API's V8 CPU profile).
  *
  * Recreates the database `kindred_bench_match` on the server of DATABASE_URL and writes 10,000
  * users with profiles, both consents and today's published matches (5,000 pairs) directly (untimed).
@@ -36,6 +37,7 @@ const Options = z.object({
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(100),
   /** Postgres connections of the API: on a 2-core machine fewer backends contend less. */
   BENCH_PG_POOL: z.coerce.number().int().min(1).max(100).default(8),
+  BENCH_CPU_PROFILE_DIR: z.string().min(1).optional(),
 });
 const options = Options.parse(process.env);
 const USERS = 10_000;
@@ -140,8 +142,14 @@ async function seed(today: string): Promise<string[]> {
   }
 }
 
+/** With BENCH_CPU_PROFILE_DIR, the API writes a V8 CPU profile there when it exits. */
+const profileArgs =
+  options.BENCH_CPU_PROFILE_DIR === undefined
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${options.BENCH_CPU_PROFILE_DIR}`];
+
 async function startServer(): Promise<{ child: ChildProcess; origin: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve'], {
+  const child = spawn(process.execPath, [...profileArgs, ...process.execArgv, SELF, '--serve'], {
     env: { ...process.env, ...BENCH_ENV, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -224,7 +232,7 @@ async function main(): Promise<void> {
       '',
       `## Daily match card, ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; a pool of ${String(options.BENCH_PG_POOL)} Postgres connections; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer received was a 200. The card costs one statement (the viewer with consents and local date, the day's run, match, counterpart, decisions, guesses and confirmed merchants), run as a named prepared statement, plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
+      `Command: \`npm run bench:match\` (${String(options.BENCH_SECONDS)} s per route after a 3 s warm-up, ${String(options.BENCH_CONNECTIONS)} connections, autocannon 9 in this process, the API in a child process on loopback; ${fmt(USERS)} users with profiles, consents and today's published matches in \`${DATABASE}\`; per-user limits raised so that none trips; a pool of ${String(options.BENCH_PG_POOL)} Postgres connections; Node ${process.version}, PostgreSQL, Redis and the API on one ${String(cpus().length)}-core machine shared with other work: 1-minute load average ${loadBefore} before and ${loadAfter} after the timed runs). Every answer received was a 200. The card costs its share of one statement (the viewer with consents and local date, the day's run, match, counterpart, decisions, guesses and confirmed merchants) read for all the cards of one turn of the event loop, run as a named prepared statement, plus the per-user rate-limit counter on Redis; counterparts with reveals add the k-anonymity query of \`GET /v1/me/merchants\` (none in this data set).`,
       '',
       ...rows,
       '',

@@ -109,6 +109,22 @@ const toMatchView = (row: MatchRow & { match_id: string }): MatchView => ({
   confirmed: row.confirmed,
 });
 
+const toTodayLookup = (row: ViewerColumns & MatchRow): TodayLookup => {
+  const { match_id: matchId } = row;
+  return {
+    viewer: {
+      id: row.viewer_id,
+      suspended: row.suspended,
+      timezone: row.timezone,
+      transactionsConsent: row.transactions_consent,
+      matchingConsent: row.matching_consent,
+    },
+    date: row.today,
+    runPublished: row.run_published,
+    match: matchId === null ? undefined : toMatchView({ ...row, match_id: matchId }),
+  };
+};
+
 /** The columns of a matches row `m` with its counterpart `cu`/`cp`, as {@link MatchRow} names them. */
 const MATCH_COLUMNS = sql`
   m.match_id, m.match_date::text AS match_date, m.user_id, m.counterpart_id,
@@ -126,8 +142,8 @@ const MATCH_COLUMNS = sql`
   ), '[]'::json) AS confirmed`;
 
 /**
- * Queries behind the daily match: one statement reads everything a card needs, so that the hot
- * `GET /v1/me/match` costs one round trip. Given `prepared` (the pool under `db`), that statement
+ * Queries behind the daily match: one statement reads everything the cards of a batch of callers
+ * need, so that the hot `GET /v1/me/match` costs a share of one round trip. Given `prepared` (the pool under `db`), that statement
  * runs as a named prepared statement: Postgres plans it once per connection instead of once per
  * request (planning cost three times the execution; bench/RESULTS.md). It is still written and
  * compiled by Kysely; only its execution goes through the pool.
@@ -160,19 +176,22 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
     },
 
     /**
-     * The hot path of `GET /v1/me/match`, one statement: the viewer (eligibility, time zone), their
-     * calendar date at `now` in that zone, whether that date's run is published, and their matches
-     * row of that date (only when it is) with everything the card shows. Undefined for an unknown
-     * user; `date` is null without a profile.
+     * The hot path of `GET /v1/me/match`, one statement for a batch of callers: for each external
+     * id, the viewer (eligibility, time zone), their calendar date at `now` in that zone, whether
+     * that date's run is published, and their matches row of that date (only when it is) with
+     * everything the card shows. The answer is aligned with `externalIds`: undefined for an unknown
+     * user; `date` is null without a profile. Every row is a function of its own caller only, so a
+     * batch answers each caller exactly as a statement of their own would.
      */
-    async today(externalId: string, now: Date): Promise<TodayLookup | undefined> {
-      const query = sql<ViewerColumns & MatchRow>`
+    async todayOf(externalIds: readonly string[], now: Date): Promise<(TodayLookup | undefined)[]> {
+      const query = sql<ViewerColumns & MatchRow & { ord: string }>`
         WITH v AS (
-          SELECT u.id, u.suspended_at IS NOT NULL AS suspended, p.timezone,
+          SELECT q.ord, u.id, u.suspended_at IS NOT NULL AS suspended, p.timezone,
             u.transactions_consent, u.matching_consent,
             (${now}::timestamptz AT TIME ZONE p.timezone)::date AS today
-          FROM users u LEFT JOIN profiles p ON p.user_id = u.id
-          WHERE u.external_id = ${externalId}
+          FROM unnest(${externalIds}::text[]) WITH ORDINALITY AS q(external_id, ord)
+          JOIN users u ON u.external_id = q.external_id
+          LEFT JOIN profiles p ON p.user_id = u.id
         ),
         run AS (
           SELECT v.*, EXISTS (
@@ -180,7 +199,7 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
           ) AS published
           FROM v
         )
-        SELECT run.id AS viewer_id, run.suspended, run.timezone, run.transactions_consent,
+        SELECT run.ord, run.id AS viewer_id, run.suspended, run.timezone, run.transactions_consent,
           run.matching_consent, run.today::text AS today, run.published AS run_published,
           ${MATCH_COLUMNS}
         FROM run
@@ -193,28 +212,17 @@ export function createMatchRepository(db: Kysely<Database>, prepared?: Pick<pg.P
           ? (await query.execute(db)).rows
           : await (async () => {
               const compiled = query.compile(db);
-              const result = await prepared.query<ViewerColumns & MatchRow>({
-                name: 'kindred.match.today.v2',
+              const result = await prepared.query<ViewerColumns & MatchRow & { ord: string }>({
+                name: 'kindred.match.today.v3',
                 text: compiled.sql,
                 values: [...compiled.parameters],
               });
               return result.rows;
             })();
-      const row = rows[0];
-      if (row === undefined) return undefined;
-      const { match_id: matchId } = row;
-      return {
-        viewer: {
-          id: row.viewer_id,
-          suspended: row.suspended,
-          timezone: row.timezone,
-          transactionsConsent: row.transactions_consent,
-          matchingConsent: row.matching_consent,
-        },
-        date: row.today,
-        runPublished: row.run_published,
-        match: matchId === null ? undefined : toMatchView({ ...row, match_id: matchId }),
-      };
+      // Dense: DataLoader rejects an array whose last element is a hole.
+      const found = new Array<TodayLookup | undefined>(externalIds.length).fill(undefined);
+      for (const row of rows) found[Number(row.ord) - 1] = toTodayLookup(row);
+      return found;
     },
 
     /** Whether the user ever had a match with this id (any date). */

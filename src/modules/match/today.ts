@@ -1,7 +1,8 @@
+import DataLoader from 'dataloader';
 import type { Clock } from '../../clock.ts';
 import { notFound } from '../../errors.ts';
 import { addDays, startOfDay } from '../../queue/schedule.ts';
-import type { MatchRepository, MatchView, Viewer } from './match.repository.ts';
+import type { MatchRepository, MatchView, TodayLookup, Viewer } from './match.repository.ts';
 
 /** Why there is no card today (design section 3). */
 export type NoMatchReason = 'not_eligible' | 'no_compatible_candidate' | 'run_pending';
@@ -26,7 +27,10 @@ export type Today = {
   match: MatchView & { counterpart: NonNullable<MatchView['counterpart']> };
 };
 
-type Deps = { matches: Pick<MatchRepository, 'today'>; clock: Clock };
+type Deps = { matches: Pick<MatchRepository, 'todayOf'>; clock: Clock };
+
+/** Callers read by one statement at most: the batch's parameter stays a small array. */
+const TODAY_BATCH_MAX = 128;
 
 /**
  * Finds "today's match" in one query: the matches row dated the user's own calendar date in their
@@ -35,10 +39,19 @@ type Deps = { matches: Pick<MatchRepository, 'today'>; clock: Clock };
  * of that date is not published), `no_compatible_candidate` (no row, or the match ended by a
  * block, a report, a withdrawal or an erasure). A pass does not end a match: the passer keeps
  * the card (state `passed`) and the counterpart is not told.
+ *
+ * The callers of one turn of the event loop share that query (a DataLoader scheduled with
+ * `setImmediate`, nothing cached between batches): under load a card's cost is mostly its round
+ * trip to Postgres, and a batch pays it once (bench/RESULTS.md). Each caller still gets only their
+ * own row, read at the batch's `now`.
  */
 export function createTodayResolver({ matches, clock }: Deps) {
+  const lookups = new DataLoader<string, TodayLookup | undefined>(
+    (externalIds) => matches.todayOf(externalIds, clock.now()),
+    { cache: false, maxBatchSize: TODAY_BATCH_MAX, batchScheduleFn: (run) => setImmediate(run) },
+  );
   return async (externalId: string): Promise<Today> => {
-    const found = await matches.today(externalId, clock.now());
+    const found = await lookups.load(externalId);
     const viewer = found?.viewer;
     const timezone = viewer?.timezone ?? null;
     const date = found?.date ?? null;
