@@ -8,7 +8,7 @@ import {
   type ApiClientRepository,
 } from '../modules/api-clients/api-clients.repository.ts';
 import { ErrorBody } from './errors.ts';
-import { JwtError, verifyJwt, type Role } from './jwt.ts';
+import { createJwtVerifier, JwtError, type Role, type UserClaims } from './jwt.ts';
 
 /**
  * Authentication and route guards.
@@ -143,7 +143,11 @@ export type AuthDeps = {
 };
 
 /** Identifies the caller; never throws for a bad credential (guards do), only for an outage. */
-async function identify(request: FastifyRequest, deps: AuthDeps): Promise<void> {
+async function identify(
+  request: FastifyRequest,
+  deps: AuthDeps,
+  verify: (token: string, now: Date) => UserClaims,
+): Promise<void> {
   request.principal = null;
   request.authFailure = null;
   const header = request.headers.authorization;
@@ -164,11 +168,7 @@ async function identify(request: FastifyRequest, deps: AuthDeps): Promise<void> 
     return;
   }
   try {
-    const claims = verifyJwt(
-      credential,
-      { secret: deps.config.JWT_SECRET, issuer: deps.config.JWT_ISSUER, audience: deps.config.JWT_AUDIENCE },
-      deps.clock.now(),
-    );
+    const claims = verify(credential, deps.clock.now());
     request.principal = { kind: 'user', userId: claims.sub, role: claims.role };
   } catch (error) {
     if (!(error instanceof JwtError)) throw error;
@@ -184,7 +184,12 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorate('requireUser', createGuard({ kind: 'user', roles: ['user'] }));
   app.decorate('requireRole', (...roles: Role[]) => createGuard({ kind: 'user', roles }));
   app.decorate('requireScope', (scope: string) => createGuard({ kind: 'client', scope }));
-  app.addHook('onRequest', (request) => identify(request, deps));
+  const verify = createJwtVerifier({
+    secret: deps.config.JWT_SECRET,
+    issuer: deps.config.JWT_ISSUER,
+    audience: deps.config.JWT_AUDIENCE,
+  });
+  app.addHook('onRequest', (request) => identify(request, deps, verify));
 }
 
 /**
