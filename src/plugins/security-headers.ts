@@ -30,7 +30,9 @@ export function helmetHeaders(policy: SecurityPolicy): Record<string, string> {
       failure = error;
     },
   );
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) {
+    throw failure instanceof Error ? failure : new Error('helmet refused the policy', { cause: failure });
+  }
   return headers;
 }
 

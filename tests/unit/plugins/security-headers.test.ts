@@ -1,5 +1,5 @@
 import fastifyHelmet from '@fastify/helmet';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
   helmetHeaders,
@@ -28,7 +28,7 @@ const POLICIES: Record<string, SecurityPolicy> = {
 };
 
 /** The security headers a response carries (those helmet may set), by lower-case name. */
-async function responseHeaders(register: (app: ReturnType<typeof Fastify>) => Promise<void>, url = '/') {
+async function responseHeaders(register: (app: FastifyInstance) => Promise<void>, url = '/') {
   const app = Fastify();
   await register(app);
   app.get('/', () => ({ ok: true }));
