@@ -11,10 +11,7 @@
  * (already resolved to internal ids) into the same `transactions` table, emptied between runs.
  * Request bodies and the COPY text are prepared before timing starts.
  */
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { format, resolveConfig } from 'prettier';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
@@ -27,6 +24,7 @@ import { recreateDatabase } from '../src/db/migrate.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { createLogger } from '../src/logger.ts';
 import { createApiClientRepository } from '../src/modules/api-clients/api-clients.repository.ts';
+import { appendResults } from './results-file.ts';
 
 const Options = z.object({
   BENCH_ROWS: z.coerce.number().int().min(5_000).default(240_000),
@@ -272,11 +270,7 @@ async function main(): Promise<void> {
       options.BENCH_REPEATS === 3 ? '' : `BENCH_REPEATS=${String(options.BENCH_REPEATS)} `,
       'npm run bench:ingest',
     ].join('');
-    const resultsPath = new URL('./RESULTS.md', import.meta.url);
-    const existing = await readFile(resultsPath, 'utf8').catch(() => undefined);
-    if (existing === undefined) await writeFile(resultsPath, '# Benchmark results\n');
-    await appendFile(
-      resultsPath,
+    await appendResults(
       `\n## Transaction ingest, ${now.toISOString().slice(0, 10)}\n\n` +
         `Command: \`${command}\` (${String(USERS)} consenting users, ${String(MERCHANTS)} merchants; ` +
         `Node ${process.version}, PostgreSQL and the API on the same ${String(cpus().length)}-core machine, ` +
@@ -286,13 +280,6 @@ async function main(): Promise<void> {
         '"vs COPY" compares with the one-stream COPY.\n\n' +
         `${table}\n`,
     );
-    // Keep the file as `prettier --check` (CI) wants it.
-    const resultsFile = fileURLToPath(resultsPath);
-    const formatted = await format(await readFile(resultsFile, 'utf8'), {
-      ...(await resolveConfig(resultsFile)),
-      filepath: resultsFile,
-    });
-    await writeFile(resultsFile, formatted);
   } finally {
     await app.close();
     await closeDeps(deps);

@@ -16,7 +16,6 @@
  * answer other than 200 fails the run. The result is appended to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -31,6 +30,7 @@ import { closeDeps, createDeps } from '../src/deps.ts';
 import { createLogger } from '../src/logger.ts';
 import { signJwt } from '../src/plugins/jwt.ts';
 import { localDate } from '../src/modules/users/local-day.ts';
+import { appendResults } from './results-file.ts';
 
 const Options = z.object({
   BENCH_SECONDS: z.coerce.number().int().min(3).max(600).default(20),
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(`${section}\n`);
-    await appendFile(new URL('./RESULTS.md', import.meta.url), section);
+    await appendResults(section);
   } finally {
     child.kill('SIGTERM');
   }

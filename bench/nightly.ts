@@ -17,7 +17,7 @@
  * figures with the date, the command, the commit and the load averages to bench/RESULTS.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ import { createRunsRepository } from '../src/modules/runs/runs.repository.ts';
 import { createRunsService } from '../src/modules/runs/runs.service.ts';
 import { createPipelineQueues } from '../src/queue/producers.ts';
 import { generate } from '../src/synth/generate.ts';
+import { appendResults } from './results-file.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const Args = z.object({
@@ -299,7 +300,6 @@ const lines = [
     : []),
   '',
 ];
-if (!args['no-record'] && !args['no-reference'])
-  appendFileSync(join(REPO, 'bench', 'RESULTS.md'), lines.join('\n'));
+if (!args['no-record'] && !args['no-reference']) await appendResults(lines.join('\n'));
 say(lines.join('\n'));
 process.exit(0);
