@@ -222,6 +222,8 @@ for (const n of processCounts) {
         SCORE_SHARDS: String(args.shards),
         SCORE_THREADS: '1',
         WORKER_CONCURRENCY: '1',
+        // the benchmark's run only: no scheduled run may start on its workers meanwhile
+        NIGHTLY_CRON: 'off',
         PG_STATEMENT_TIMEOUT_MS: String(3_600_000),
         LOG_LEVEL: 'warn',
       },

@@ -4,15 +4,24 @@ import { NIGHTLY_SCHEDULER_ID, QUEUE } from '../../queue/names.ts';
 import type { PipelineQueues } from '../../queue/producers.ts';
 import { businessDate, utcCronPattern } from '../../queue/schedule.ts';
 
+/** NIGHTLY_CRON's value that turns the schedule off (runs then start from the API or the CLI). */
+export const SCHEDULE_OFF = 'off';
+
 /**
  * Upserts the nightly job scheduler: the pattern is UTC, derived from NIGHTLY_CRON read in
  * MATCH_TIMEZONE (03:00 Asia/Shanghai → `0 19 * * *`). Safe to call from every worker start.
+ * NIGHTLY_CRON=off removes the scheduler instead (benchmarks, a standby deployment) and returns
+ * `off`.
  */
 export async function ensureNightlySchedule(
   queues: Pick<PipelineQueues, 'queues'>,
   config: Pick<Config, 'NIGHTLY_CRON' | 'MATCH_TIMEZONE'>,
   now: Date,
 ): Promise<string> {
+  if (config.NIGHTLY_CRON === SCHEDULE_OFF) {
+    await queues.queues.nightly.removeJobScheduler(NIGHTLY_SCHEDULER_ID);
+    return SCHEDULE_OFF;
+  }
   const pattern = utcCronPattern(config.NIGHTLY_CRON, config.MATCH_TIMEZONE, now);
   await queues.queues.nightly.upsertJobScheduler(
     NIGHTLY_SCHEDULER_ID,
