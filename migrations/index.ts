@@ -6,6 +6,7 @@ import * as consentState from './20261122T0400_consent_state.ts';
 import * as evaluations from './20261122T0500_evaluations.ts';
 import * as runPools from './20261122T0600_run_pools.ts';
 import * as runPoolsMembership from './20261122T0700_run_pools_membership.ts';
+import * as prepareParts from './20261207T0000_prepare_parts.ts';
 
 /**
  * Every migration, by name, in order. A static list (not a directory scan) so that the migrator
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '20261122T0500_evaluations': evaluations,
   '20261122T0600_run_pools': runPools,
   '20261122T0700_run_pools_membership': runPoolsMembership,
+  '20261207T0000_prepare_parts': prepareParts,
 };

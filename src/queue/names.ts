@@ -32,6 +32,8 @@ const suffix = (attempt: number): string => (attempt > 1 ? `.r${String(attempt)}
 
 export const jobId = {
   prepare: (date: string, attempt: number): string => `prepare.${date}${suffix(attempt)}`,
+  preparePart: (date: string, part: number, attempt: number): string =>
+    `prepare.${date}.p${String(part)}${suffix(attempt)}`,
   score: (date: string, shard: number, attempt: number): string =>
     `score.${date}.${String(shard)}${suffix(attempt)}`,
   pair: (date: string, attempt: number): string => `pair.${date}${suffix(attempt)}`,

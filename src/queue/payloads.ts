@@ -11,7 +11,10 @@ const BusinessDate = z.iso.date();
 const Attempt = z.int().min(1).max(1000);
 
 export const NightlyPayload = z.strictObject({});
-export const PreparePayload = z.strictObject({ runId: RunId, date: BusinessDate, attempt: Attempt });
+/** A stage of a run: the run, its business date and the attempt. */
+const RunStagePayload = z.strictObject({ runId: RunId, date: BusinessDate, attempt: Attempt });
+/** Prepare of a run, or (`part`) the aggregation of one hash partition of it (prepare.jobs.ts). */
+export const PreparePayload = RunStagePayload.extend({ part: z.int().min(0).max(10_000).optional() });
 export const ScorePayload = z.strictObject({
   runId: RunId,
   date: BusinessDate,
@@ -27,7 +30,7 @@ export const PairPayload = z.strictObject({
   attempt: Attempt,
   group: z.int().min(0).max(10_000).optional(),
 });
-export const PublishPayload = PreparePayload;
+export const PublishPayload = RunStagePayload;
 
 export const PAYLOADS = {
   nightly: NightlyPayload,
@@ -39,7 +42,7 @@ export const PAYLOADS = {
 } as const satisfies Record<QueueName, z.ZodType>;
 
 export type PayloadOf<Q extends QueueName> = z.infer<(typeof PAYLOADS)[Q]>;
-export type StagePayload = z.infer<typeof PreparePayload>;
+export type StagePayload = z.infer<typeof RunStagePayload>;
 export type ScoreJobPayload = z.infer<typeof ScorePayload>;
 export type PairJobPayload = z.infer<typeof PairPayload>;
 export type EvaluateJobPayload = z.infer<typeof EvaluatePayload>;

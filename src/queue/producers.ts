@@ -39,6 +39,16 @@ export type PipelineQueues = {
    */
   enqueueFlow: (payload: StagePayload, shards: number) => Promise<void>;
   /**
+   * Adds one prepare job per part (hash partition) as children of the running prepare job
+   * `parent`, which then waits for them (prepare.jobs.ts). A part job still waiting or running
+   * is kept.
+   */
+  enqueuePrepareParts: (
+    payload: StagePayload,
+    parts: readonly number[],
+    parent: { id: string; queue: string },
+  ) => Promise<void>;
+  /**
    * Adds one pair job per group of cities as children of the running pair job `parent`, which
    * then waits for them (pair.jobs.ts). A group job still waiting or running is kept.
    */
@@ -68,6 +78,17 @@ async function removeIfFinished(queue: Queue, id: string): Promise<void> {
   if (job === undefined) return;
   const state = await job.getState();
   if (state === 'completed' || state === 'failed') await job.remove({ removeChildren: true });
+}
+
+/** Adds a child job under `id` to the running job `parent`, whose failure it fails. */
+async function addChild(
+  queue: Queue,
+  data: object,
+  id: string,
+  parent: { id: string; queue: string },
+): Promise<void> {
+  await removeIfFinished(queue, id);
+  await queue.add(queue.name, data, { ...DEFAULT_JOB_OPTIONS, jobId: id, parent, failParentOnFailure: true });
 }
 
 function validated<Q extends QueueName>(queue: Q, data: PayloadOf<Q>): PayloadOf<Q> {
@@ -125,17 +146,16 @@ export function createPipelineQueues(
         ],
       });
     },
+    async enqueuePrepareParts(payload, parts, parent) {
+      for (const part of parts) {
+        const data = validated(QUEUE.prepare, { ...payload, part });
+        await addChild(queues.prepare, data, jobId.preparePart(data.date, part, data.attempt), parent);
+      }
+    },
     async enqueuePairGroups(payload, groups, parent) {
       for (const group of groups) {
         const data = validated(QUEUE.pair, { ...payload, group });
-        const id = jobId.pairGroup(data.date, group, data.attempt);
-        await removeIfFinished(queues.pair, id);
-        await queues.pair.add(QUEUE.pair, data, {
-          ...DEFAULT_JOB_OPTIONS,
-          jobId: id,
-          parent,
-          failParentOnFailure: true,
-        });
+        await addChild(queues.pair, data, jobId.pairGroup(data.date, group, data.attempt), parent);
       }
     },
     async enqueueEvaluation(payload) {

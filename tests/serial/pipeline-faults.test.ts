@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineRuntime, type PipelineRuntime } from '../../src/modules/pipeline/runtime.ts';
@@ -193,6 +194,46 @@ describe('pipeline under faults', () => {
     });
   });
 
+  // A stage job waiting for the children it added itself: prepare for its parts, pair for its
+  // groups. (The pair job also waits for the score shards, the flow making it their parent: only
+  // its wait once the run is pairing counts.)
+  for (const { queue, status, what } of [
+    { queue: 'prepare', status: 'preparing', what: 'the prepare stage waits for its parts' },
+    { queue: 'pair', status: 'pairing', what: 'the pair stage waits for its groups' },
+  ] as const) {
+    it(`completes with the same matches when Redis restarts empty while ${what}`, async () => {
+      await withEnv(async (env, runtime) => {
+        const admin = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+        admin.on('error', () => undefined);
+        const events = new QueueEvents(runtime.queues.queues[queue].name, {
+          connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+          prefix: env.config.QUEUE_PREFIX,
+        });
+        events.on('error', () => undefined);
+        let shutdown: Promise<unknown> | undefined;
+        events.on('waiting-children', () => {
+          void statusOf(env.db).then((now) => {
+            if (now === status) shutdown ??= admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+          });
+        });
+        await events.waitUntilReady();
+        try {
+          runtime.startWorkers({ reconcileIntervalMs: 1_000 });
+          await runtime.runsService.startRun(DATE, 'test');
+          await waitFor(() => Promise.resolve(shutdown !== undefined), 90_000, what);
+          await shutdown;
+        } finally {
+          await Promise.race([events.close(), new Promise((r) => setTimeout(r, 2_000))]);
+          admin.disconnect();
+        }
+        await new Promise((r) => setTimeout(r, 1_000));
+        startRedis();
+        expect(await waitForRun(env.db, DATE, 120_000)).toBe('published');
+        expect(await published(env.db)).toEqual(reference);
+      });
+    });
+  }
+
   it('completes with the same matches when Postgres restarts mid-run', async () => {
     await withEnv(async (env, runtime) => {
       runtime.startWorkers({ reconcileIntervalMs: 1_000 });
@@ -219,7 +260,12 @@ describe('pipeline under faults', () => {
         expect(await waitForRun(env.db, DATE, 120_000)).toBe('published');
         const runs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM scoring_runs`.execute(env.db);
         expect(runs.rows[0]?.n).toBe(1);
-        expect(await runtime.queues.queues.prepare.getJobCounts('completed')).toEqual({ completed: 1 });
+        // one prepare, and each of its parts (a hash partition of transactions) once
+        const prepared = await runtime.queues.queues.prepare.getJobs(['completed']);
+        const parts = prepared.map((job) => (job.data as { part?: number }).part);
+        expect(parts.filter((part) => part === undefined)).toHaveLength(1);
+        const partNumbers = parts.filter((part) => part !== undefined).sort((a, b) => a - b);
+        expect(partNumbers).toEqual(Array.from({ length: 8 }, (_, i) => i));
         expect(await published(env.db)).toEqual(reference);
       } finally {
         await other.close();

@@ -32,7 +32,10 @@ export type PipelineContext = {
   pipeline: PipelineRepository;
   /** Retention of the ingest's idempotency records, run with the nightly purge. */
   idempotency: Pick<IdempotencyRepository, 'purgeOlderThan'>;
-  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
+  queues: Pick<
+    PipelineQueues,
+    'enqueuePrepare' | 'enqueueFlow' | 'enqueuePrepareParts' | 'enqueuePairGroups'
+  >;
   /**
    * How a shard splits its users into kernel calls (score.jobs.ts); tests lower both to drive the
    * chunked path with a small population.
@@ -51,7 +54,10 @@ export function createPipelineContext(deps: {
   db: Db;
   pool: pg.Pool;
   clock?: Clock;
-  queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
+  queues: Pick<
+    PipelineQueues,
+    'enqueuePrepare' | 'enqueueFlow' | 'enqueuePrepareParts' | 'enqueuePairGroups'
+  >;
 }): PipelineContext {
   return {
     config: deps.config,

@@ -21,19 +21,34 @@ import {
  * which takes no parameters; text values are escaped with the client's escapeLiteral.
  */
 
-export type PrepareParams = {
+export type SnapshotParams = {
   runId: string;
-  date: string;
   /** Which shards own each city's users (shard-plan.ts), from the eligible users per city. */
   planShards: (cities: CitySize[]) => ShardPlan;
-  windowStart: Date;
-  windowEnd: Date;
-  minAmountCents: number;
   /** Age is year(date) − birth year (profiles hold a birth year only). */
   year: number;
 };
 
-export type PrepareCounts = { eligibleUsers: number; featureUsers: number; merchants: number };
+export type PartParams = {
+  runId: string;
+  /** A hash partition of `transactions` (see {@link TransactionPart}). */
+  part: number;
+  windowStart: Date;
+  windowEnd: Date;
+  minAmountCents: number;
+};
+
+/** A part's figures: its users with features, and the merchants they bought from. */
+export type PartCounts = { featureUsers: number; merchants: number };
+
+export type PrepareCounts = { featureUsers: number; merchants: number };
+
+/**
+ * One part of prepare: a hash partition of `transactions` and the partition of `run_features`
+ * with the same remainder (both tables are partitioned by hash of `user_id` with one modulus, so
+ * a user's transactions and features fall in partitions of the same remainder).
+ */
+export type TransactionPart = { part: number; transactions: string; features: string };
 
 export type RunMerchants = { merchantIds: string[]; categories: string[]; df: Int32Array };
 
@@ -204,16 +219,68 @@ async function deleteCityRows(
   );
 }
 
+/**
+ * Feature rows name merchants by id (prepare's parts write them before the run's merchant index
+ * exists); readers give the matrix dense indexes. The index follows merchant id order, so a row
+ * in id order is in index order.
+ */
+async function merchantIndexOf(db: Db, runId: string): Promise<Map<number, number>> {
+  const rows = await sql<{ merchant_id: string; idx: number }>`
+    SELECT merchant_id, idx FROM run_merchants WHERE run_id = ${runId}`.execute(db);
+  return new Map(rows.rows.map((r) => [Number(r.merchant_id), r.idx]));
+}
+
+/** Merchant ids to the run's indexes; an id outside the run's merchants is a broken run. */
+function toMerchantIndexes(ids: readonly number[], index: ReadonlyMap<number, number>): number[] {
+  return ids.map((id) => {
+    const idx = index.get(id);
+    if (idx === undefined) throw new Error(`merchant ${String(id)} is not among the run's merchants`);
+    return idx;
+  });
+}
+
 export function createPipelineRepository(db: Db, pool: pg.Pool) {
   return {
     /**
-     * Prepare, in one transaction (so a retry rewrites the same rows): drops the run's old rows,
-     * snapshots the eligible users (profile, both consents current, not suspended) with their
-     * shard (the plan's shards of their city, round robin by user id), then aggregates the window's transactions
-     * of those users in ONE pass into one feature row per user and the run's merchant table
-     * (dense index by merchant id, global df over the eligible users).
+     * The parts of prepare: the hash partitions of `transactions`, each with the partition of
+     * `run_features` of the same remainder, read from the catalog. Throws when the two tables
+     * are not partitioned alike (a part would then not own its users' features).
      */
-    async prepare(p: PrepareParams): Promise<PrepareCounts> {
+    async transactionParts(): Promise<TransactionPart[]> {
+      const rows = await sql<{ parent: string; name: string; modulus: number; remainder: number }>`
+        SELECT p.relname AS parent, c.relname AS name, b.m[1]::int AS modulus, b.m[2]::int AS remainder
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+        CROSS JOIN LATERAL regexp_match(pg_get_expr(c.relpartbound, c.oid), 'modulus ([0-9]+), remainder ([0-9]+)') AS b(m)
+        WHERE p.relname IN ('transactions', 'run_features') AND p.relnamespace = 'public'::regnamespace
+        ORDER BY remainder`.execute(db);
+      const of = (table: string) => rows.rows.filter((r) => r.parent === table);
+      const transactions = of('transactions');
+      const features = of('run_features');
+      const alike =
+        transactions.length > 0 &&
+        transactions.length === features.length &&
+        transactions.every(
+          (t, i) =>
+            t.modulus === transactions.length &&
+            features[i]?.modulus === t.modulus &&
+            features[i]?.remainder === t.remainder &&
+            t.remainder === i,
+        );
+      if (!alike) throw new Error('transactions and run_features must be hash partitioned alike');
+      return transactions.map((t, i) => ({
+        part: i,
+        transactions: t.name,
+        features: features[i]?.name ?? '',
+      }));
+    },
+
+    /**
+     * Prepare's snapshot, in one transaction (so a retry rewrites the same rows): drops the run's
+     * old rows, then snapshots the eligible users (profile, both consents current, not suspended)
+     * with their shard (the plan's shards of their city, round robin by user id). Returns the
+     * number of eligible users.
+     */
+    async prepareSnapshot(p: SnapshotParams): Promise<number> {
       return inTransaction(pool, async (client) => {
         const run = runLiteral(p.runId);
         await client.query('DELETE FROM run_pairs WHERE run_id = $1', [run]);
@@ -226,6 +293,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
           [run],
         );
         await client.query('DELETE FROM run_features WHERE run_id = $1', [run]);
+        await client.query('DELETE FROM run_merchant_df WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
         await client.query('DELETE FROM run_users WHERE run_id = $1', [run]);
         // Both consents current: the flags on the user row (the latest event of each purpose,
@@ -252,14 +320,29 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            FROM eligible e LEFT JOIN plan pl ON pl.city = e.city`,
           [run, JSON.stringify(plan), p.year],
         );
-        // One pass over the window: hash joins (the CTEs carry no statistics, and a nested loop
-        // over them is quadratic), with fresh statistics on the snapshot just written.
+        // Fresh statistics on the snapshot for the parts' joins.
         await client.query('ANALYZE run_users');
+        return users.rowCount ?? 0;
+      });
+    },
+
+    /**
+     * One part of prepare, in one transaction (a retry rewrites the same rows): aggregates the
+     * window's transactions of one hash partition, for the snapshot's users, in ONE pass into one
+     * feature row per user (parallel arrays in merchant id order, which is the order of the run's
+     * merchant index) and the part's count of users per merchant (`run_merchant_df`).
+     */
+    async preparePart(p: PartParams, part: TransactionPart): Promise<PartCounts> {
+      return inTransaction(pool, async (client) => {
+        const run = runLiteral(p.runId);
+        await client.query(`DELETE FROM ${client.escapeIdentifier(part.features)} WHERE run_id = $1`, [run]);
+        await client.query('DELETE FROM run_merchant_df WHERE run_id = $1 AND part = $2', [run, part.part]);
+        // Hash joins: the CTEs carry no statistics, and a nested loop over them is quadratic.
         await client.query('SET LOCAL enable_nestloop = off');
-        // The sorts below hold every window transaction of the run: with the default 4 MB they
+        // The sorts below hold every window transaction of the part: with the default 4 MB they
         // spill to disk (external merge, measured with EXPLAIN ANALYZE); in memory they do not.
         await client.query(`SET LOCAL work_mem = '${String(PREPARE_WORK_MEM_MB)}MB'`);
-        await client.query(
+        const merchants = await client.query(
           // Aggregates read presorted input instead of sorting per group (PostgreSQL 15 sorts
           // every group of an ordered aggregate on its own, which costs more than the pass itself).
           // Input order is kept within groups in practice but not promised by SQL: loadUsers
@@ -267,7 +350,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
           `WITH tx AS (
              SELECT t.user_id, t.merchant_id, t.amount_cents,
                     floor(date_part('epoch', t.occurred_at - $2::timestamptz) / 60)::int AS minute
-             FROM transactions t
+             FROM ${client.escapeIdentifier(part.transactions)} t
              -- a semi join: transactions stream by user id as the outer side, nothing materialized
              -- (a plain join put the snapshot outside and materialized every window row: 11 s
              -- against 7 s at 200,000 users, EXPLAIN ANALYZE)
@@ -278,30 +361,45 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
              SELECT user_id, merchant_id, count(*)::int AS visits, (max(minute) / 1440)::smallint AS last_day,
                     sum(amount_cents) AS amount, array_agg(minute) AS minutes
              FROM tx GROUP BY user_id, merchant_id
-           ), mi AS (
-             SELECT merchant_id, (row_number() OVER (ORDER BY merchant_id) - 1)::int AS idx, count(*)::int AS df
-             FROM um GROUP BY merchant_id
-           ), m AS (
-             INSERT INTO run_merchants (run_id, idx, merchant_id, category, df)
-             SELECT $1, mi.idx, mi.merchant_id, mm.category, mi.df FROM mi JOIN merchants mm ON mm.id = mi.merchant_id
+           ), features AS (
+             INSERT INTO run_features (run_id, user_id, merchant_ids, visits, last_days, visit_minutes, amount_cents, txn_count)
+             SELECT $1, user_id, array_agg(merchant_id), array_agg(visits), array_agg(last_day), array_cat_agg(minutes),
+                    sum(amount)::bigint, sum(visits)::int
+             FROM (SELECT * FROM um ORDER BY user_id, merchant_id) x
+             GROUP BY user_id
            )
-           INSERT INTO run_features (run_id, user_id, merchant_idx, visits, last_days, visit_minutes, amount_cents, txn_count)
-           SELECT $1, user_id, array_agg(idx), array_agg(visits), array_agg(last_day), array_cat_agg(minutes),
-                  sum(amount)::bigint, sum(visits)::int
-           FROM (SELECT um.*, mi.idx FROM um JOIN mi ON mi.merchant_id = um.merchant_id ORDER BY um.user_id, mi.idx) x
-           GROUP BY user_id`,
-          [run, p.windowStart, p.windowEnd, p.minAmountCents],
+           INSERT INTO run_merchant_df (run_id, part, merchant_id, df)
+           SELECT $1, $5, merchant_id, count(*)::int FROM um GROUP BY merchant_id`,
+          [run, p.windowStart, p.windowEnd, p.minAmountCents, part.part],
         );
-        const counts = await client.query<{ features: number; merchants: number }>(
-          `SELECT (SELECT count(*)::int FROM run_features WHERE run_id = $1) AS features,
-                  (SELECT count(*)::int FROM run_merchants WHERE run_id = $1) AS merchants`,
+        const users = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${client.escapeIdentifier(part.features)} WHERE run_id = $1`,
           [run],
         );
-        return {
-          eligibleUsers: users.rowCount ?? 0,
-          featureUsers: counts.rows[0]?.features ?? 0,
-          merchants: counts.rows[0]?.merchants ?? 0,
-        };
+        return { featureUsers: users.rows[0]?.n ?? 0, merchants: merchants.rowCount ?? 0 };
+      });
+    },
+
+    /**
+     * Prepare's last step, once every part is done: the run's merchant table (dense index in
+     * merchant id order, df summed over the parts: a user is in one part only).
+     */
+    async finishPrepare(runId: string): Promise<PrepareCounts> {
+      return inTransaction(pool, async (client) => {
+        const run = runLiteral(runId);
+        await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
+        const merchants = await client.query(
+          `INSERT INTO run_merchants (run_id, idx, merchant_id, category, df)
+           SELECT $1, (row_number() OVER (ORDER BY d.merchant_id) - 1)::int, d.merchant_id, mm.category, d.df
+           FROM (SELECT merchant_id, sum(df)::int AS df FROM run_merchant_df WHERE run_id = $1 GROUP BY merchant_id) d
+           JOIN merchants mm ON mm.id = d.merchant_id`,
+          [run],
+        );
+        const users = await client.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM run_features WHERE run_id = $1',
+          [run],
+        );
+        return { featureUsers: users.rows[0]?.n ?? 0, merchants: merchants.rowCount ?? 0 };
       });
     },
 
@@ -345,18 +443,22 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     /** Every user of the run (or of one city) with their features, by user id, in one COPY. */
     async loadUsers(runId: string, city?: string): Promise<CityUser[]> {
       return withClient(pool, async (client) => {
+        const index = await merchantIndexOf(db, runId);
         const out: CityUser[] = [];
         await copyOutLines(
           client,
           `SELECT ru.user_id, ru.city, ru.shard, ru.gender, ru.seeking, ru.age, ru.age_min, ru.age_max, ru.verified,
-                  ru.only_verified, coalesce(f.merchant_idx, '{}'), coalesce(f.visits, '{}'),
+                  ru.only_verified, coalesce(f.merchant_ids, '{}'), coalesce(f.visits, '{}'),
                   coalesce(f.last_days, '{}'), coalesce(f.visit_minutes, '{}'), coalesce(f.amount_cents, 0),
                   coalesce(f.txn_count, 0)
            FROM run_users ru
            LEFT JOIN run_features f ON f.run_id = ru.run_id AND f.user_id = ru.user_id
            WHERE ru.run_id = ${runLiteral(runId)} ${city === undefined ? '' : `AND ru.city = ${client.escapeLiteral(city)}`}
            ORDER BY ru.user_id`,
-          (line) => out.push(parseSnapshotUserLine(line)),
+          (line) => {
+            const user = parseSnapshotUserLine(line);
+            out.push({ ...user, merchants: toMerchantIndexes(user.merchants, index) });
+          },
         );
         return out;
       });
@@ -365,14 +467,15 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     /** Every feature row of the run without its visit minutes (what the matrix reads), in one COPY. */
     async featureRows(runId: string): Promise<FeatureRow[]> {
       return withClient(pool, async (client) => {
+        const index = await merchantIndexOf(db, runId);
         const out: FeatureRow[] = [];
         await copyOutLines(
           client,
-          `SELECT merchant_idx, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)}`,
+          `SELECT merchant_ids, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)}`,
           (line) => {
             const [merchants = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
             out.push({
-              merchants: parseIntegerArray(merchants),
+              merchants: toMerchantIndexes(parseIntegerArray(merchants), index),
               visits: parseIntegerArray(visits),
               lastDays: parseIntegerArray(lastDays),
             });
@@ -606,13 +709,14 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     /** Feature rows of the given users (merchant lists and visits, for the reasons of a card). */
     async features(runId: string, userIds: readonly string[], onRow: (row: CityUser) => void): Promise<void> {
       if (userIds.length === 0) return;
+      const index = await merchantIndexOf(db, runId);
       const rows = await sql<{
         user_id: string;
-        merchant_idx: number[];
+        merchant_ids: string[];
         visits: number[];
         last_days: number[];
       }>`
-        SELECT user_id, merchant_idx, visits, last_days FROM run_features
+        SELECT user_id, merchant_ids, visits, last_days FROM run_features
         WHERE run_id = ${runId} AND user_id = ANY(${userIds}::bigint[])`.execute(db);
       for (const r of rows.rows) {
         onRow({
@@ -626,7 +730,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
           ageMax: 0,
           verified: false,
           onlyVerified: false,
-          merchants: r.merchant_idx,
+          merchants: toMerchantIndexes(r.merchant_ids.map(Number), index),
           visits: r.visits,
           lastDays: r.last_days,
           minutes: [],

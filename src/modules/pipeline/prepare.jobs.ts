@@ -1,6 +1,8 @@
+import { WaitingChildrenError } from 'bullmq';
 import { parsePayload } from '../../queue/payloads.ts';
 import { runWindow } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
+import type { RunRecord } from '../runs/runs.repository.ts';
 import {
   runOfJob,
   seconds,
@@ -9,19 +11,42 @@ import {
   type StageJob,
   type StageResult,
 } from './context.ts';
+import type { PartCounts, TransactionPart } from './pipeline.repository.ts';
 import { planShards } from './shard-plan.ts';
 import { buildCityMatrix, overlapScaleBound } from './shard-scoring.ts';
 
+/** What prepare records of its snapshot (`stages.prepare.snapshot`). */
+type SnapshotInfo = { eligibleUsers: number; seconds: number };
+
+/** What a part records (`stages.prepare.parts.<part>`). */
+type PartInfo = PartCounts & { seconds: number };
+
+const prepareStage = (run: Pick<RunRecord, 'stages'>) =>
+  run.stages['prepare'] as
+    { startedAt?: unknown; snapshot?: SnapshotInfo; parts?: Record<string, PartInfo> } | undefined;
+
 /**
- * Prepare: snapshots the eligible users, deals their cities to the score shards (shard-plan.ts)
- * and aggregates the window into run tables (one transaction, so a retry rewrites the same rows),
- * records the bound on the run's largest pair (`scaleBound`: the shards, which see one city each,
- * cut their pools with it), then moves the run to `scoring` and adds the
- * flow publish ← pair ← score shards with deterministic ids. A duplicate or late prepare job of a
- * run already past this stage only makes sure the flow exists.
+ * Prepare, the coordinator, in three steps, each recorded so that a retried or duplicated job
+ * does only what is left:
+ * 1. the snapshot: the eligible users, their cities dealt to the score shards (shard-plan.ts);
+ * 2. the parts, one job per hash partition of `transactions` on any worker
+ *    ({@link processPreparePart}): the window aggregated into feature rows. The coordinator adds
+ *    the parts not yet recorded as its children and waits for them (BullMQ's waiting-children
+ *    state; it is processed again when they are done). A job that cannot wait (a test's
+ *    stand-in) runs the parts itself;
+ * 3. the run's merchant table (df summed over the parts) and the bound on the run's largest pair
+ *    (`scaleBound`: the shards, which see one city each, cut their pools with it). Then the run
+ *    moves to `scoring` and the flow publish ← pair ← score shards is added with deterministic
+ *    ids. A duplicate or late prepare job of a run already past this stage only makes sure the
+ *    flow exists.
  */
-export async function processPrepare(ctx: PipelineContext, job: StageJob): Promise<StageResult> {
+export async function processPrepare(
+  ctx: PipelineContext,
+  job: StageJob,
+  token?: string,
+): Promise<StageResult> {
   const payload = parsePayload('prepare', job.data);
+  if (payload.part !== undefined) return processPreparePart(ctx, job, payload.part);
   const run = await runOfJob(ctx, payload);
   if (run === undefined) return { skipped: 'stale' };
   if (run.status === 'scoring' || run.status === 'pairing' || run.status === 'publishing') {
@@ -32,20 +57,48 @@ export async function processPrepare(ctx: PipelineContext, job: StageJob): Promi
   await ctx.runs.advance(run.id, ['pending', 'preparing'], 'preparing');
   await job.updateProgress(5);
 
-  const started = performance.now();
+  // The stage's wall time spans every processing of this job (before and after its children).
+  const recordedStart = prepareStage(run)?.startedAt;
+  const startedAt = typeof recordedStart === 'number' ? recordedStart : Date.now();
+  if (startedAt !== recordedStart) await ctx.runs.recordStage(run.id, 'prepare', { startedAt });
   const weights = weightsOf(run);
   const shards = ctx.config.SCORE_SHARDS;
-  const window = runWindow(run.date, weights.windowDays, ctx.config.MATCH_TIMEZONE);
-  const counts = await ctx.pipeline.prepare({
-    runId: run.id,
-    date: run.date,
-    planShards: (cities) => planShards(cities, shards, ctx.shardSplitShare),
-    windowStart: window.start,
-    windowEnd: window.end,
-    minAmountCents: weights.minAmountCents,
-    year: Number(run.date.slice(0, 4)),
-  });
-  await job.updateProgress(80);
+  let snapshot = prepareStage(run)?.snapshot;
+  if (snapshot === undefined) {
+    const snapshotStarted = performance.now();
+    const eligibleUsers = await ctx.pipeline.prepareSnapshot({
+      runId: run.id,
+      planShards: (cities) => planShards(cities, shards, ctx.shardSplitShare),
+      year: Number(run.date.slice(0, 4)),
+    });
+    snapshot = { eligibleUsers, seconds: seconds(snapshotStarted) };
+    await ctx.runs.recordStage(run.id, 'prepare', { snapshot });
+  }
+  await job.updateProgress(15);
+
+  const parts = await ctx.pipeline.transactionParts();
+  const pending = parts.filter((p) => prepareStage(run)?.parts?.[String(p.part)] === undefined);
+  if (pending.length > 0) {
+    const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
+    if (job.id !== undefined && job.queueQualifiedName !== undefined && job.moveToWaitingChildren && token) {
+      await ctx.queues.enqueuePrepareParts(
+        stage,
+        pending.map((p) => p.part),
+        { id: job.id, queue: job.queueQualifiedName },
+      );
+      if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+    } else {
+      for (const part of pending) await preparePart(ctx, run, part);
+    }
+  }
+  const now = await ctx.runs.findById(run.id);
+  const recorded = now === undefined ? {} : (prepareStage(now)?.parts ?? {});
+  const missing = parts.filter((p) => recorded[String(p.part)] === undefined).map((p) => p.part);
+  // children done but not recorded: a part job that was skipped as stale; retry the stage
+  if (missing.length > 0) throw new Error(`prepare parts not recorded: ${missing.join(', ')}`);
+  await job.updateProgress(75);
+
+  const counts = await ctx.pipeline.finishPrepare(run.id);
   const boundStarted = performance.now();
   // Shards score their cities alone: the bound on the run's largest pair comes from every user.
   const [features, merchants] = await Promise.all([
@@ -55,17 +108,69 @@ export async function processPrepare(ctx: PipelineContext, job: StageJob): Promi
   const scaleBound = overlapScaleBound(buildCityMatrix(features, merchants, weights));
   await job.updateProgress(90);
   const boundSeconds = seconds(boundStarted);
-  await ctx.runs.recordStage(run.id, 'prepare', {
-    seconds: seconds(started),
+  const partSeconds = Object.values(recorded).map((p) => p.seconds);
+  const info = {
+    seconds: Math.round((Date.now() - startedAt) / 10) / 100,
     boundSeconds,
+    snapshotSeconds: snapshot.seconds,
+    partCount: parts.length,
+    partSecondsMax: Math.max(0, ...partSeconds),
+    partSecondsSum: Math.round(partSeconds.reduce((a, b) => a + b, 0) * 100) / 100,
     shards,
     scaleBound,
+    eligibleUsers: snapshot.eligibleUsers,
     ...counts,
-  });
-  await ctx.runs.setStats(run.id, { eligibleUsers: counts.eligibleUsers });
+  };
+  await ctx.runs.recordStage(run.id, 'prepare', info);
+  await ctx.runs.setStats(run.id, { eligibleUsers: snapshot.eligibleUsers });
   await ctx.runs.advance(run.id, ['preparing'], 'scoring');
   await ctx.queues.enqueueFlow(payload, shards);
   await job.updateProgress(100);
-  ctx.log.info({ runId: run.id, date: run.date, stage: 'prepare', ...counts }, 'stage done');
-  return { ...counts };
+  ctx.log.info(
+    { runId: run.id, date: run.date, stage: 'prepare', eligibleUsers: snapshot.eligibleUsers, ...counts },
+    'stage done',
+  );
+  return { eligibleUsers: snapshot.eligibleUsers, ...counts };
+}
+
+/**
+ * Prepare, one part: the window's transactions of one hash partition of `transactions`,
+ * aggregated for the snapshot's users into their feature rows and the part's df counts (one
+ * transaction: a retry rewrites the same rows). A recorded part is skipped; a part of a run that
+ * is not preparing, or whose snapshot is not recorded, is stale.
+ */
+async function processPreparePart(ctx: PipelineContext, job: StageJob, part: number): Promise<StageResult> {
+  const payload = parsePayload('prepare', job.data);
+  const run = await runOfJob(ctx, payload);
+  if (run === undefined) return { skipped: 'stale' };
+  if (run.status !== 'preparing') return { skipped: run.status };
+  const stage = prepareStage(run);
+  if (stage?.snapshot === undefined) return { skipped: 'no_snapshot' };
+  if (stage.parts?.[String(part)] !== undefined) return { skipped: 'part_done' };
+  const found = (await ctx.pipeline.transactionParts()).find((p) => p.part === part);
+  if (found === undefined) return { skipped: 'no_such_part' };
+  await job.updateProgress(10);
+  const info = await preparePart(ctx, run, found);
+  await job.updateProgress(100);
+  return { part, ...info };
+}
+
+/** Aggregates one part and records it (`stages.prepare.parts.<part>`). */
+async function preparePart(ctx: PipelineContext, run: RunRecord, part: TransactionPart): Promise<PartInfo> {
+  const started = performance.now();
+  const weights = weightsOf(run);
+  const window = runWindow(run.date, weights.windowDays, ctx.config.MATCH_TIMEZONE);
+  const counts = await ctx.pipeline.preparePart(
+    {
+      runId: run.id,
+      part: part.part,
+      windowStart: window.start,
+      windowEnd: window.end,
+      minAmountCents: weights.minAmountCents,
+    },
+    part,
+  );
+  const info = { ...counts, seconds: seconds(started) };
+  await ctx.runs.recordShard(run.id, part.part, info, undefined, 'prepare');
+  return info;
 }

@@ -55,7 +55,10 @@ export function failureText(stage: string, error: unknown): string {
 export function startPipelineWorkers(
   ctx: PipelineContext,
   deps: {
-    queues: Pick<PipelineQueues, 'enqueuePrepare' | 'enqueueFlow' | 'enqueuePairGroups'>;
+    queues: Pick<
+      PipelineQueues,
+      'enqueuePrepare' | 'enqueueFlow' | 'enqueuePrepareParts' | 'enqueuePairGroups'
+    >;
     runsService: Pick<RunsService, 'startRun'>;
   },
   options: WorkerOptions,

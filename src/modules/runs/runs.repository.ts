@@ -186,22 +186,26 @@ export function createRunsRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Merges `info` as `stages[stage].shards[shard]` (score shards, pair groups). */
+    /**
+     * Merges `info` as `stages[stage].shards[shard]` (score shards, pair groups), or for prepare
+     * `stages.prepare.parts[shard]` (its `shards` is the run's number of score shards).
+     */
     async recordShard(
       id: string,
       shard: number,
       info: Record<string, unknown>,
       trx?: Executor,
-      stage: 'score' | 'pair' = 'score',
+      stage: 'prepare' | 'score' | 'pair' = 'score',
     ): Promise<void> {
       const key = String(shard);
+      const group = stage === 'prepare' ? 'parts' : 'shards';
       await on(trx)
         .updateTable('scoring_runs')
         .set({
           stages: sql`jsonb_set(
             jsonb_set(stages, ${sql.lit(`{${stage}}`)}::text[], coalesce(stages -> ${stage}, '{}'::jsonb), true),
-            ${sql.lit(`{${stage},shards}`)}::text[],
-            coalesce(stages #> ${sql.lit(`{${stage},shards}`)}::text[], '{}'::jsonb) || jsonb_build_object(${key}::text, ${JSON.stringify(info)}::jsonb),
+            ${sql.lit(`{${stage},${group}}`)}::text[],
+            coalesce(stages #> ${sql.lit(`{${stage},${group}}`)}::text[], '{}'::jsonb) || jsonb_build_object(${key}::text, ${JSON.stringify(info)}::jsonb),
             true)`,
         })
         .where('id', '=', id)

@@ -200,9 +200,9 @@ export async function seedWorld(db: Kysely<Database>): Promise<World> {
     INSERT INTO run_merchants (run_id, idx, merchant_id, category, df)
     VALUES (${runId}, 0, ${tea}, 'tea', 2), (${runId}, 1, ${books}, 'books', 2)`.execute(db);
   await sql`
-    INSERT INTO run_features (run_id, user_id, merchant_idx, visits, last_days, visit_minutes, amount_cents, txn_count)
-    VALUES (${runId}, ${ada}, '{0,1}', '{2,1}', '{28,27}', '{100,200,300}', 7500, 3),
-           (${runId}, ${ben}, '{0}', '{1}', '{28}', '{150}', 2500, 1)`.execute(db);
+    INSERT INTO run_features (run_id, user_id, merchant_ids, visits, last_days, visit_minutes, amount_cents, txn_count)
+    VALUES (${runId}, ${ada}, ARRAY[${tea}, ${books}]::bigint[], '{2,1}', '{28,27}', '{100,200,300}', 7500, 3),
+           (${runId}, ${ben}, ARRAY[${tea}]::bigint[], '{1}', '{28}', '{150}', 2500, 1)`.execute(db);
   // The score shards' pools (migration 20261122T0600_run_pools): Ada's own, and Ben's holding Ada.
   await sql`
     INSERT INTO run_pools (run_id, user_id, shard, candidate_ids, overlap_scores, co_presences, shared_counts)
