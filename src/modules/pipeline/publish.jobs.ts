@@ -90,8 +90,13 @@ export async function processPublish(ctx: PipelineContext, job: StageJob): Promi
   const { published, skippedPairs } = await ctx.pipeline.publishMatches(run.id, run.date, rows, info);
   if (!published) return { skipped: 'not_publishing' };
   const exposureGini = gini(await ctx.pipeline.exposureCounts(run.id, run.date));
-  await ctx.runs.recordStage(run.id, 'publish', { exposureGini30d: Math.round(exposureGini * 1e4) / 1e4 });
+  // The stage's time with the matches written (`info.seconds`, recorded with them, stops before).
+  const done = { ...info, seconds: seconds(started) };
+  await ctx.runs.recordStage(run.id, 'publish', {
+    seconds: done.seconds,
+    exposureGini30d: Math.round(exposureGini * 1e4) / 1e4,
+  });
   await job.updateProgress(100);
-  ctx.log.info({ runId: run.id, date: run.date, stage: 'publish', ...info, skippedPairs }, 'stage done');
-  return { ...info, skippedPairs, exposureGini };
+  ctx.log.info({ runId: run.id, date: run.date, stage: 'publish', ...done, skippedPairs }, 'stage done');
+  return { ...done, skippedPairs, exposureGini };
 }
