@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineRepository } from '../../../src/modules/pipeline/pipeline.repository.ts';
+import { pairReasons } from '../../../src/modules/pipeline/reasons.ts';
 import { createPipelineRuntime, type PipelineRuntime } from '../../../src/modules/pipeline/runtime.ts';
 import { weightsOf } from '../../../src/modules/runs/runs.service.ts';
 import { jobId } from '../../../src/queue/names.ts';
@@ -109,5 +110,41 @@ describe('prepare in parts, one per hash partition of transactions', () => {
       expect(user.txnCount).toBe(visits.reduce((n, v) => n + v.visits, 0));
     }
     expect(withFeatures).toBe((await pipeline.featureRows(runId)).length);
+  });
+
+  it("gives every published card the reasons of its pair's features, as the shards load them", async () => {
+    const pipeline = createPipelineRepository(env.db, env.pool);
+    const run = await runtime.ctx.runs.findById(runId);
+    const weights = weightsOf(run!);
+    const activeUsers = (run?.stages['prepare'] as { featureUsers: number }).featureUsers;
+    const merchants = await pipeline.merchants(runId);
+    const users = new Map((await pipeline.loadUsers(runId)).map((u) => [u.userId, u]));
+    const pairs = await pipeline.pairs(runId);
+    expect(pairs.length).toBeGreaterThan(50);
+    const rows = await sql<{
+      user_id: string;
+      counterpart_id: string;
+      shared_bucket: string;
+      top_categories: string[];
+    }>`
+      SELECT user_id, counterpart_id, shared_bucket, top_categories FROM matches WHERE run_id = ${runId}`.execute(
+      env.db,
+    );
+    const card = new Map(rows.rows.map((r) => [`${r.user_id}:${r.counterpart_id}`, r]));
+    let withCategories = 0;
+    for (const p of pairs) {
+      const a = users.get(p.userA);
+      const b = users.get(p.userB);
+      if (a === undefined || b === undefined) throw new Error('a paired user without a snapshot');
+      const reasons = pairReasons(a, b, weights, merchants, activeUsers, p.shared);
+      for (const key of [`${p.userA}:${p.userB}`, `${p.userB}:${p.userA}`]) {
+        expect(card.get(key)).toMatchObject({
+          shared_bucket: reasons.sharedBucket,
+          top_categories: reasons.topCategories,
+        });
+      }
+      if (reasons.topCategories.length > 0) withCategories++;
+    }
+    expect(withCategories).toBe(pairs.length);
   });
 });
