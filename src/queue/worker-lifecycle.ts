@@ -2,6 +2,12 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /**
+ * Lets the event loop run (timers, sockets): long synchronous work on a job's thread awaits this
+ * between slices, so that BullMQ keeps renewing the job's lock.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
  * Runs `reconcile` now, every `intervalMs`, and each time `connection` is ready again after a
  * drop: Redis may have come back empty, and Postgres says what must be re-enqueued. `reconcile`
  * must not throw (log and retry on the next round). Returns what stops the timer.

@@ -5,7 +5,8 @@ import { identicalPairShare, simulatePairingDays } from '../../core/evaluation/s
 import type { MatchedPair } from '../../core/pairing/index.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import type { DecidedMatch } from './evaluation-data.repository.ts';
-import { yieldToEventLoop, type ScoredPopulation } from './evaluation-scoring.ts';
+import { yieldToEventLoop } from '../../queue/worker-lifecycle.ts';
+import type { ScoredPopulation } from './evaluation-scoring.ts';
 import type { SetReport } from './evaluations.schemas.ts';
 
 /** Days of pairing simulated for the exposure figures (design section 7: the last 30 days). */

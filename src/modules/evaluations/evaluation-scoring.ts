@@ -17,6 +17,7 @@ import {
   minuteOffsets,
 } from '../pipeline/shard-scoring.ts';
 import type { Snapshot } from './evaluation-data.repository.ts';
+import { yieldToEventLoop } from '../../queue/worker-lifecycle.ts';
 
 /**
  * A weight set scored over a snapshot exactly as the nightly run scores it, without writing
@@ -55,8 +56,6 @@ export type ScoringInput = {
   /** Fraction done, 0..1. */
   onProgress: (fraction: number) => Promise<void>;
 };
-
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function signalsOf(
   u: number,

@@ -5,6 +5,7 @@ import type { IdfPopulation } from '../../core/scoring/matrix.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
+import { yieldToEventLoop } from '../../queue/worker-lifecycle.ts';
 import { computeCandidates } from '../../scoring/parallel.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { coPresenceCounter } from './co-presence.ts';
@@ -15,7 +16,9 @@ import {
   buildCityMatrix,
   buildEligibility,
   exclusionsOf,
+  newBoundsTrial,
   shardCandidates,
+  slicePools,
   type CityContext,
 } from './shard-scoring.ts';
 
@@ -23,6 +26,8 @@ import {
 const INLINE_BELOW = 2_000;
 /** Query users per kernel call of a split city: the kernel of one chunk overlaps the cut of the previous one. */
 const CHUNK_USERS = 2_000;
+/** Users per slice of a cut: about 2 s of the job's thread at most (0.35 ms a user at 200,000). */
+const CUT_SLICE_USERS = 5_000;
 
 /**
  * One city of a shard: its users, its matrix (the run's idf), its filters. A whole city (every
@@ -210,14 +215,23 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     const cutStarted = performance.now();
     maxOverlap = Math.max(maxOverlap, pools.maxOverlap);
     const { index, query } = items[i]!;
-    for (const row of shardCandidates({
-      context: { ...index, query },
-      pools,
-      weights,
-      scaleLo: maxOverlap,
-      scaleHi: Math.max(maxOverlap, scaleBound),
-    })) {
-      rows.push(row);
+    // A whole city's pools come in one piece (Shanghai: 73,409 users, 25 s of cut at 200,000
+    // users): cut them slice by slice and yield between slices, or the job's lock expires while
+    // the thread is busy and another worker scores the same shard again.
+    const trial = newBoundsTrial();
+    for (let from = 0; from < pools.users.length; from += CUT_SLICE_USERS) {
+      const slice = slicePools(pools, from, Math.min(pools.users.length, from + CUT_SLICE_USERS));
+      for (const row of shardCandidates({
+        context: { ...index, query },
+        pools: slice,
+        weights,
+        scaleLo: maxOverlap,
+        scaleHi: Math.max(maxOverlap, scaleBound),
+        trial,
+      })) {
+        rows.push(row);
+      }
+      await yieldToEventLoop();
     }
     cutMs += performance.now() - cutStarted;
   }

@@ -344,11 +344,39 @@ export type ShardInput = {
    * either way; the bounds only save co-presences when they drop entries.
    */
   bounds?: 'auto' | 'always' | 'never';
+  /**
+   * The `auto` decision carried over the slices of one pool set ({@link slicePools}): give every
+   * slice the same trial, and the bounds are decided once, on the first 1,000 users of all.
+   */
+  trial?: BoundsTrial;
 };
 
 /** `auto` bounds: users seen before deciding, and the share of entries they must drop. */
 const BOUNDS_TRIAL_USERS = 1_000;
 const BOUNDS_MIN_DROPPED = 0.05;
+
+/** Where the `auto` bounds stand: users and entries seen, entries dropped, bounds still on. */
+export type BoundsTrial = { users: number; entries: number; dropped: number; use: boolean };
+
+export const newBoundsTrial = (bounds: 'auto' | 'always' | 'never' = 'auto'): BoundsTrial => ({
+  users: 0,
+  entries: 0,
+  dropped: 0,
+  use: bounds !== 'never',
+});
+
+/**
+ * The pools of users `[from, to)` of `pools`, as views (offsets stay absolute positions into the
+ * shared entry arrays): a large pool set is cut slice by slice, so that the job's thread can
+ * yield between slices and BullMQ keeps renewing its lock.
+ */
+export function slicePools(pools: CandidatePools, from: number, to: number): CandidatePools {
+  return {
+    ...pools,
+    users: pools.users.subarray(from, to),
+    offsets: pools.offsets.subarray(from, to + 1),
+  };
+}
 
 /**
  * A shard's stored pools: for each query user, the candidates that can be in its `topK` by the
@@ -365,6 +393,7 @@ export function shardCandidates({
   scaleLo,
   scaleHi,
   bounds = 'auto',
+  trial = newBoundsTrial(bounds),
 }: ShardInput): CandidateRow[] {
   const { users, avgTicket, coPresence } = context;
   const { normalization, topK, blend, minSharedMerchants } = weights;
@@ -382,10 +411,6 @@ export function shardCandidates({
   // With the default blend, co-presence and spend level (0.2) move an entry more than the spread
   // of a pool's overlaps, and the bounds drop almost nothing (452 of 2.3 M entries for one city
   // of the 200,000-user benchmark).
-  let useBounds = bounds !== 'never';
-  let trialUsers = 0;
-  let trialEntries = 0;
-  let trialDropped = 0;
   for (let i = 0; i < pools.users.length; i++) {
     const uIdx = pools.users[i]!;
     const ticket = avgTicket[uIdx]!;
@@ -403,7 +428,7 @@ export function shardCandidates({
       const p = entry[e]!;
       const sl = spendLevelOf(ticket, avgTicket[pools.candidates[p]!]!);
       spend[e] = sl;
-      if (!useBounds) continue;
+      if (!trial.use) continue;
       const oLo = scaleOverlap(pools.overlap[p]!, normalization, scaleLo);
       const oHi = scaleOverlap(pools.overlap[p]!, normalization, scaleHi);
       lowLo[e] = blendScore(blend, oLo, 0, sl);
@@ -411,7 +436,7 @@ export function shardCandidates({
       lowHi[e] = blendScore(blend, oHi, 0, sl);
       upHi[e] = blendScore(blend, oHi, 1, sl);
     }
-    const maybe = useBounds
+    const maybe = trial.use
       ? mayReachTopKBounds(
           lowLo.subarray(0, n),
           lowHi.subarray(0, n),
@@ -423,11 +448,11 @@ export function shardCandidates({
     // The survivors' exact components and scores at both ends: rerankPool's, term for term.
     let m = 0;
     for (let e = 0; e < n; e++) if (maybe[e] === 1) m++;
-    if (useBounds && bounds === 'auto' && trialUsers < BOUNDS_TRIAL_USERS) {
-      trialUsers++;
-      trialEntries += n;
-      trialDropped += n - m;
-      if (trialUsers === BOUNDS_TRIAL_USERS) useBounds = trialDropped >= BOUNDS_MIN_DROPPED * trialEntries;
+    if (trial.use && bounds === 'auto' && trial.users < BOUNDS_TRIAL_USERS) {
+      trial.users++;
+      trial.entries += n;
+      trial.dropped += n - m;
+      if (trial.users === BOUNDS_TRIAL_USERS) trial.use = trial.dropped >= BOUNDS_MIN_DROPPED * trial.entries;
     }
     const at = new Int32Array(m);
     const candidate = new Int32Array(m);

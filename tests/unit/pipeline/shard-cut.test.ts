@@ -10,7 +10,9 @@ import {
   mayReachTopK,
   mayReachTopKBounds,
   minuteOffsets,
+  newBoundsTrial,
   shardCandidates,
+  slicePools,
 } from '../../../src/modules/pipeline/shard-scoring.ts';
 import { cityUserOf } from './city-users.ts';
 
@@ -169,7 +171,7 @@ describe('the shard cut', () => {
     );
   });
 
-  it('stores what the cut over every entry stores, for every normalization and scale interval', () => {
+  it('stores what the cut over every entry stores, for every normalization and scale interval, whole or in slices', () => {
     fc.assert(
       fc.property(
         population,
@@ -182,7 +184,8 @@ describe('the shard cut', () => {
         }),
         fc.integer({ min: 0, max: 3 }),
         fc.uint8Array({ minLength: MERCHANTS, maxLength: MERCHANTS, max: 1 }),
-        (people, normalization, topK, blend, minShared, stop) => {
+        fc.integer({ min: 1, max: 6 }),
+        (people, normalization, topK, blend, minShared, stop, sliceUsers) => {
           const total = blend.overlap + blend.co + blend.spend;
           const weights: WeightSet = {
             ...DEFAULT_WEIGHT_SET,
@@ -235,6 +238,16 @@ describe('the shard cut', () => {
           const want = referenceCut(users, stop, avgTicket, pools, weights, scaleLo, scaleHi);
           for (const bounds of ['auto', 'always', 'never'] as const) {
             expect(shardCandidates({ context, pools, weights, scaleLo, scaleHi, bounds })).toEqual(want);
+            // slice by slice, one trial carried over the slices (as a score job cuts a whole city)
+            const trial = newBoundsTrial(bounds);
+            const sliced: CandidateRow[] = [];
+            for (let from = 0; from < pools.users.length; from += sliceUsers) {
+              const slice = slicePools(pools, from, Math.min(pools.users.length, from + sliceUsers));
+              sliced.push(
+                ...shardCandidates({ context, pools: slice, weights, scaleLo, scaleHi, bounds, trial }),
+              );
+            }
+            expect(sliced).toEqual(want);
           }
         },
       ),
