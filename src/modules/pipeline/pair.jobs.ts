@@ -1,10 +1,10 @@
-import { WaitingChildrenError } from 'bullmq';
 import { pairUsers, type IndexPair, type PairingUser } from '../../core/pairing/index.ts';
 import type { Gender } from '../../core/shared/gender.ts';
 import { parsePayload } from '../../queue/payloads.ts';
 import { addDays } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
 import { runOfJob, seconds, type PipelineContext, type StageJob, type StageResult } from './context.ts';
+import { assertRecorded, runSubJobs, secondsSince, stageStartedAt } from './sub-jobs.ts';
 import { scaleOverlap } from '../../core/scoring/candidates.ts';
 import { coPresenceOf, rankPool, spendLevelOf } from '../../core/scoring/rerank.ts';
 import type { WeightSet } from '../../core/scoring/weight-set.ts';
@@ -154,36 +154,28 @@ export async function processPair(ctx: PipelineContext, job: StageJob, token?: s
   if (run === undefined) return { skipped: 'stale' };
   if (run.status === 'scoring') await ctx.runs.advance(run.id, ['scoring'], 'pairing');
   else if (run.status !== 'pairing') return { skipped: run.status };
-  // The stage's wall time spans both processings of this job (before and after its children).
-  const recordedStart = (run.stages['pair'] as { startedAt?: unknown } | undefined)?.startedAt;
-  const startedAt = typeof recordedStart === 'number' ? recordedStart : Date.now();
-  if (startedAt !== recordedStart) await ctx.runs.recordStage(run.id, 'pair', { startedAt });
+  const startedAt = await stageStartedAt(ctx, run, 'pair');
   const groups = await ctx.pipeline.pairGroups(run.id);
-  const pending = [...groups.keys()].filter((g) => groupsOf(run.stages)[String(g)] === undefined);
-  if (pending.length > 0) {
-    const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
-    if (job.id !== undefined && job.queueQualifiedName !== undefined && job.moveToWaitingChildren && token) {
-      await ctx.queues.enqueuePairGroups(stage, pending, { id: job.id, queue: job.queueQualifiedName });
-      if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
-    } else {
-      for (const group of pending) await processPairGroup(ctx, job, group);
-    }
-  }
+  const all = [...groups.keys()];
+  const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
+  const pending = all.filter((g) => groupsOf(run.stages)[String(g)] === undefined);
+  await runSubJobs(job, token, pending, {
+    enqueue: (parent) => ctx.queues.enqueuePairGroups(stage, pending, parent),
+    inline: (group) => processPairGroup(ctx, job, group),
+  });
   await job.updateProgress(90);
 
   const now = await ctx.runs.findById(run.id);
   const recorded = groupsOf(now?.stages ?? {});
-  const missing = [...groups.keys()].filter((g) => recorded[String(g)] === undefined);
-  // children done but not recorded: a group job that was skipped as stale; retry the stage
-  if (missing.length > 0) throw new Error(`pair groups not recorded: ${missing.join(', ')}`);
-  const parts = [...groups.keys()].map((g) => recorded[String(g)]!);
+  assertRecorded('pair groups', all, recorded);
+  const parts = all.map((g) => recorded[String(g)]!);
   const sum = (key: keyof GroupInfo): number => parts.reduce((n, p) => n + p[key], 0);
   const pairs = sum('pairs');
   const pairedUsers = sum('pairedUsers');
   const eligibleUsers = sum('users');
   const weights = weightsOf(run);
   const info = {
-    seconds: Math.round((Date.now() - startedAt) / 10) / 100,
+    seconds: secondsSince(startedAt),
     groups: groups.size,
     pairs,
     pairedUsers,
@@ -342,7 +334,7 @@ async function processPairGroup(ctx: PipelineContext, job: StageJob, group: numb
     eligibleEdges: result.stats.eligibleEdges,
     improvementMoves: result.stats.improvementMoves,
   };
-  await ctx.runs.recordShard(run.id, group, info, undefined, 'pair');
+  await ctx.runs.recordSubJob(run.id, { stage: 'pair', list: 'shards' }, group, info);
   ctx.log.info({ runId: run.id, date: run.date, stage: 'pair', group, pairs: pairs.length }, 'group done');
   return info;
 }

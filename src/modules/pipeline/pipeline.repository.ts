@@ -224,10 +224,8 @@ async function deleteCityRows(
  * exists); readers give the matrix dense indexes. The index follows merchant id order, so a row
  * in id order is in index order.
  */
-async function merchantIndexOf(db: Db, runId: string): Promise<Map<number, number>> {
-  const rows = await sql<{ merchant_id: string; idx: number }>`
-    SELECT merchant_id, idx FROM run_merchants WHERE run_id = ${runId}`.execute(db);
-  return new Map(rows.rows.map((r) => [Number(r.merchant_id), r.idx]));
+function merchantIndexOf(merchants: RunMerchants): Map<number, number> {
+  return new Map(merchants.merchantIds.map((id, idx) => [Number(id), idx]));
 }
 
 /** Merchant ids to the run's indexes; an id outside the run's merchants is a broken run. */
@@ -441,9 +439,9 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /** Every user of the run (or of one city) with their features, by user id, in one COPY. */
-    async loadUsers(runId: string, city?: string): Promise<CityUser[]> {
+    async loadUsers(runId: string, merchants: RunMerchants, city?: string): Promise<CityUser[]> {
       return withClient(pool, async (client) => {
-        const index = await merchantIndexOf(db, runId);
+        const index = merchantIndexOf(merchants);
         const out: CityUser[] = [];
         await copyOutLines(
           client,
@@ -464,25 +462,37 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       });
     },
 
-    /** Every feature row of the run without its visit minutes (what the matrix reads), in one COPY. */
-    async featureRows(runId: string): Promise<FeatureRow[]> {
-      return withClient(pool, async (client) => {
-        const index = await merchantIndexOf(db, runId);
-        const out: FeatureRow[] = [];
-        await copyOutLines(
+    /**
+     * The run's feature rows without their visit minutes (what the matrix and a card's reasons
+     * read), of every user or only of `userIds`, in one COPY: publish reads every paired user's,
+     * and a plain query's array parsing took 5.4 s for 167,062 users (bench/RESULTS.md,
+     * 2026-12-07).
+     */
+    async featureRows(
+      runId: string,
+      merchants: RunMerchants,
+      onRow: (userId: string, row: FeatureRow) => void,
+      userIds?: readonly string[],
+    ): Promise<void> {
+      if (userIds?.length === 0) return;
+      for (const id of userIds ?? [])
+        if (!/^[0-9]{1,19}$/.test(id)) throw new Error('user ids are digit strings');
+      const index = merchantIndexOf(merchants);
+      const only = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
+      await withClient(pool, (client) =>
+        copyOutLines(
           client,
-          `SELECT merchant_ids, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)}`,
+          `SELECT user_id, merchant_ids, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)} ${only}`,
           (line) => {
-            const [merchants = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
-            out.push({
-              merchants: toMerchantIndexes(parseIntegerArray(merchants), index),
+            const [userId = '', merchantIds = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
+            onRow(userId, {
+              merchants: toMerchantIndexes(parseIntegerArray(merchantIds), index),
               visits: parseIntegerArray(visits),
               lastDays: parseIntegerArray(lastDays),
             });
           },
-        );
-        return out;
-      });
+        ),
+      );
     },
 
     /** Pairs matched on a date in [from, to) among the run's users (the repeat cooldown). */
@@ -704,45 +714,6 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         spendLevel: r.spend_level,
         shared: r.shared_count,
       }));
-    },
-
-    /**
-     * Feature rows of the given users (merchant lists and visits, for the reasons of a card), in
-     * one COPY: publish reads every paired user's, and a plain query's array parsing took 5.4 s
-     * for 167,062 users where COPY's text takes a fraction (bench/RESULTS.md, 2026-12-07).
-     */
-    async features(runId: string, userIds: readonly string[], onRow: (row: CityUser) => void): Promise<void> {
-      if (userIds.length === 0) return;
-      for (const id of userIds) if (!/^[0-9]{1,19}$/.test(id)) throw new Error('user ids are digit strings');
-      const index = await merchantIndexOf(db, runId);
-      await withClient(pool, (client) =>
-        copyOutLines(
-          client,
-          `SELECT user_id, merchant_ids, visits, last_days FROM run_features
-           WHERE run_id = ${runLiteral(runId)} AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`,
-          (line) => {
-            const [userId = '', merchants = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
-            onRow({
-              userId,
-              city: '',
-              shard: 0,
-              gender: '',
-              seeking: [],
-              age: 0,
-              ageMin: 0,
-              ageMax: 0,
-              verified: false,
-              onlyVerified: false,
-              merchants: toMerchantIndexes(parseIntegerArray(merchants), index),
-              visits: parseIntegerArray(visits),
-              lastDays: parseIntegerArray(lastDays),
-              minutes: [],
-              amountCents: 0,
-              txnCount: 0,
-            });
-          },
-        ),
-      );
     },
 
     /**

@@ -1,4 +1,3 @@
-import { WaitingChildrenError } from 'bullmq';
 import { parsePayload } from '../../queue/payloads.ts';
 import { runWindow } from '../../queue/schedule.ts';
 import { weightsOf } from '../runs/runs.service.ts';
@@ -13,7 +12,8 @@ import {
 } from './context.ts';
 import type { PartCounts, TransactionPart } from './pipeline.repository.ts';
 import { planShards } from './shard-plan.ts';
-import { buildCityMatrix, overlapScaleBound } from './shard-scoring.ts';
+import { assertRecorded, runSubJobs, secondsSince, stageStartedAt } from './sub-jobs.ts';
+import { buildCityMatrix, overlapScaleBound, type FeatureRow } from './shard-scoring.ts';
 
 /** What prepare records of its snapshot (`stages.prepare.snapshot`). */
 type SnapshotInfo = { eligibleUsers: number; seconds: number };
@@ -57,10 +57,7 @@ export async function processPrepare(
   await ctx.runs.advance(run.id, ['pending', 'preparing'], 'preparing');
   await job.updateProgress(5);
 
-  // The stage's wall time spans every processing of this job (before and after its children).
-  const recordedStart = prepareStage(run)?.startedAt;
-  const startedAt = typeof recordedStart === 'number' ? recordedStart : Date.now();
-  if (startedAt !== recordedStart) await ctx.runs.recordStage(run.id, 'prepare', { startedAt });
+  const startedAt = await stageStartedAt(ctx, run, 'prepare');
   const weights = weightsOf(run);
   const shards = ctx.config.SCORE_SHARDS;
   let snapshot = prepareStage(run)?.snapshot;
@@ -77,40 +74,31 @@ export async function processPrepare(
   await job.updateProgress(15);
 
   const parts = await ctx.pipeline.transactionParts();
-  const pending = parts.filter((p) => prepareStage(run)?.parts?.[String(p.part)] === undefined);
-  if (pending.length > 0) {
-    const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
-    if (job.id !== undefined && job.queueQualifiedName !== undefined && job.moveToWaitingChildren && token) {
-      await ctx.queues.enqueuePrepareParts(
-        stage,
-        pending.map((p) => p.part),
-        { id: job.id, queue: job.queueQualifiedName },
-      );
-      if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
-    } else {
-      for (const part of pending) await preparePart(ctx, run, part);
-    }
-  }
+  const all = parts.map((p) => p.part);
+  const stage = { runId: payload.runId, date: payload.date, attempt: payload.attempt };
+  const pending = all.filter((n) => prepareStage(run)?.parts?.[String(n)] === undefined);
+  await runSubJobs(job, token, pending, {
+    enqueue: (parent) => ctx.queues.enqueuePrepareParts(stage, pending, parent),
+    // transactionParts numbers the parts 0, 1, … in order
+    inline: (part) => preparePart(ctx, run, parts[part]!),
+  });
   const now = await ctx.runs.findById(run.id);
   const recorded = now === undefined ? {} : (prepareStage(now)?.parts ?? {});
-  const missing = parts.filter((p) => recorded[String(p.part)] === undefined).map((p) => p.part);
-  // children done but not recorded: a part job that was skipped as stale; retry the stage
-  if (missing.length > 0) throw new Error(`prepare parts not recorded: ${missing.join(', ')}`);
+  assertRecorded('prepare parts', all, recorded);
   await job.updateProgress(75);
 
   const counts = await ctx.pipeline.finishPrepare(run.id);
   const boundStarted = performance.now();
   // Shards score their cities alone: the bound on the run's largest pair comes from every user.
-  const [features, merchants] = await Promise.all([
-    ctx.pipeline.featureRows(run.id),
-    ctx.pipeline.merchants(run.id),
-  ]);
+  const merchants = await ctx.pipeline.merchants(run.id);
+  const features: FeatureRow[] = [];
+  await ctx.pipeline.featureRows(run.id, merchants, (_, row) => features.push(row));
   const scaleBound = overlapScaleBound(buildCityMatrix(features, merchants, weights));
   await job.updateProgress(90);
   const boundSeconds = seconds(boundStarted);
   const partSeconds = Object.values(recorded).map((p) => p.seconds);
   const info = {
-    seconds: Math.round((Date.now() - startedAt) / 10) / 100,
+    seconds: secondsSince(startedAt),
     boundSeconds,
     snapshotSeconds: snapshot.seconds,
     partCount: parts.length,
@@ -171,6 +159,6 @@ async function preparePart(ctx: PipelineContext, run: RunRecord, part: Transacti
     part,
   );
   const info = { ...counts, seconds: seconds(started) };
-  await ctx.runs.recordShard(run.id, part.part, info, undefined, 'prepare');
+  await ctx.runs.recordSubJob(run.id, { stage: 'prepare', list: 'parts' }, part.part, info);
   return info;
 }

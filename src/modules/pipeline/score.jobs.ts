@@ -59,7 +59,7 @@ type CityInput = {
 
 async function buildCityIndex(ctx: PipelineContext, input: CityInput): Promise<CityIndex> {
   const { weights, merchants, whole } = input;
-  const users = await ctx.pipeline.loadUsers(input.runId, input.city);
+  const users = await ctx.pipeline.loadUsers(input.runId, merchants, input.city);
   const matrix = buildCityMatrix(users, merchants, weights, {
     population: input.population,
     postingOrder: whole ? 'user' : 'value',
@@ -255,7 +255,7 @@ export async function processScore(ctx: PipelineContext, job: StageJob): Promise
     candidates,
     maxOverlap,
   };
-  await ctx.runs.recordShard(run.id, payload.shard, info);
+  await ctx.runs.recordSubJob(run.id, { stage: 'score', list: 'shards' }, payload.shard, info);
   await job.updateProgress(100);
   ctx.log.info(
     { runId: run.id, date: run.date, stage: 'score', shard: payload.shard, ...info },

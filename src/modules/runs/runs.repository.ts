@@ -187,25 +187,24 @@ export function createRunsRepository(db: Kysely<Database>) {
     },
 
     /**
-     * Merges `info` as `stages[stage].shards[shard]` (score shards, pair groups), or for prepare
-     * `stages.prepare.parts[shard]` (its `shards` is the run's number of score shards).
+     * Merges the record of one sub-job of a stage, `info`, as `stages[stage][list][n]`: a score
+     * shard or a pair group (`shards`), a prepare part (`parts`: prepare's `shards` is the run's
+     * number of score shards).
      */
-    async recordShard(
+    async recordSubJob(
       id: string,
-      shard: number,
+      at: { stage: 'prepare' | 'score' | 'pair'; list: 'shards' | 'parts' },
+      n: number,
       info: Record<string, unknown>,
-      trx?: Executor,
-      stage: 'prepare' | 'score' | 'pair' = 'score',
     ): Promise<void> {
-      const key = String(shard);
-      const group = stage === 'prepare' ? 'parts' : 'shards';
-      await on(trx)
+      const { stage, list } = at;
+      await db
         .updateTable('scoring_runs')
         .set({
           stages: sql`jsonb_set(
             jsonb_set(stages, ${sql.lit(`{${stage}}`)}::text[], coalesce(stages -> ${stage}, '{}'::jsonb), true),
-            ${sql.lit(`{${stage},${group}}`)}::text[],
-            coalesce(stages #> ${sql.lit(`{${stage},${group}}`)}::text[], '{}'::jsonb) || jsonb_build_object(${key}::text, ${JSON.stringify(info)}::jsonb),
+            ${sql.lit(`{${stage},${list}}`)}::text[],
+            coalesce(stages #> ${sql.lit(`{${stage},${list}}`)}::text[], '{}'::jsonb) || jsonb_build_object(${String(n)}::text, ${JSON.stringify(info)}::jsonb),
             true)`,
         })
         .where('id', '=', id)
