@@ -1,20 +1,25 @@
 import type { CityUser } from './pipeline.repository.ts';
 
 /**
- * The co-presence count `c` of design section 4 for many pairs that share their first user, as a
- * shard needs it: every candidate of one user's pool. `coPresenceCount` (shard-scoring.ts) merges
- * both users' merchant lists for every pair; a pool of 200 costs 200 merges of ~80 steps over
- * boxed arrays, which was the largest single cost of a shard. Here the first user's non-stop
- * merchants are written once into a dense slot table, and each candidate's merchants are looked
- * up in it: one probe per merchant of the candidate, then the visit-time merge only at merchants
- * both visited. Visits live in flat typed arrays built once per run. Same result as
- * `coPresenceCount` (tests/unit/pipeline/co-presence.test.ts).
+ * The co-presence count `c` of design section 4 for a whole pool at once: every candidate of one
+ * user, as a shard needs it. `c(u, v)` is the number of shared non-stop merchants where u and v
+ * paid within `gapMinutes` of each other, counted up to 3 (where `min(1, c/3)` saturates);
+ * `coPresenceCount` (shard-scoring.ts) is its definition, pair by pair.
+ *
+ * Pair by pair, a pool of 200 cost 200 walks over each candidate's ~35 merchants and a visit-time
+ * merge at each shared one: about 1 µs a pair, half of a shard's cut. Here the city's visits are
+ * indexed once per merchant, sorted by minute, and a pool is counted from u's side: for each of
+ * u's visits, the window `[t − gap, t + gap]` of that merchant's visits is read, and every
+ * visitor in the pool is credited that merchant once. Windows are short (a few dozen visits at
+ * the busiest non-stop merchant), so a pool costs about u's visits × a window instead of pool ×
+ * candidate's merchants. The same counts as `coPresenceCount` (tests/unit/pipeline/co-presence.test.ts).
  */
 export type CoPresenceCounter = {
-  /** Makes `u` the first user of the next `count` calls. */
-  use: (u: number) => void;
-  /** `c` for the current user and `v`, counted up to 3 (where `min(1, c/3)` saturates). */
-  count: (v: number) => number;
+  /**
+   * `out[i] = c(u, candidates[i])` for `i < candidates.length`, each at most 3. Candidates must
+   * be distinct users other than u.
+   */
+  countPool: (u: number, candidates: ArrayLike<number>, out: Int32Array) => void;
 };
 
 export function coPresenceCounter(
@@ -23,78 +28,118 @@ export function coPresenceCounter(
   merchantCount: number,
   gapMinutes: number,
 ): CoPresenceCounter {
-  // Only non-stop merchants ever count: the others are left out of the lists (a user visits
-  // several of the few stop merchants, so this also shortens every scan).
   const n = users.length;
-  const listStart = new Int32Array(n + 1);
+  // Only non-stop merchants ever count: the others are left out of the index.
+  const visitsAt = new Int32Array(merchantCount + 1);
+  for (const u of users) {
+    for (let j = 0; j < u.merchants.length; j++) {
+      const m = u.merchants[j]!;
+      if (stop[m] === 0) visitsAt[m + 1]! += u.visits[j]!;
+    }
+  }
+  for (let m = 0; m < merchantCount; m++) visitsAt[m + 1]! += visitsAt[m]!;
+  const total = visitsAt[merchantCount]!;
+  // Per merchant: its visits' minutes and visitors, sorted by minute below.
+  const minute = new Int32Array(total);
+  const visitor = new Int32Array(total);
+  const fill = visitsAt.slice(0, merchantCount);
+  // Per user: its non-stop merchants' visit ranges into the same arrays (u's own visits are in
+  // the index too, and u is never its own candidate).
+  const userStart = new Int32Array(n + 1);
   let entries = 0;
-  let minutesTotal = 0;
   for (let i = 0; i < n; i++) {
     const u = users[i]!;
-    for (let j = 0; j < u.merchants.length; j++) {
-      if (stop[u.merchants[j]!] !== 0) continue;
-      entries++;
-      minutesTotal += u.visits[j]!;
-    }
-    listStart[i + 1] = entries;
+    for (let j = 0; j < u.merchants.length; j++) if (stop[u.merchants[j]!] === 0) entries++;
+    userStart[i + 1] = entries;
   }
-  const merchant = new Int32Array(entries);
-  const visitStart = new Int32Array(entries + 1);
-  const minutes = new Int32Array(minutesTotal);
-  let e = 0;
-  let m = 0;
-  for (const u of users) {
+  // u's own visits, entry after entry: entry e's minutes are ownMinute[ownStart[e]..ownStart[e+1])
+  const entryMerchant = new Int32Array(entries);
+  const ownStart = new Int32Array(entries + 1);
+  const ownMinute = new Int32Array(total);
+  for (let i = 0, e = 0, o = 0; i < n; i++) {
+    const u = users[i]!;
     let k = 0;
     for (let j = 0; j < u.merchants.length; j++) {
+      const m = u.merchants[j]!;
       const visits = u.visits[j]!;
-      if (stop[u.merchants[j]!] !== 0) {
-        k += visits;
-        continue;
+      if (stop[m] === 0) {
+        for (let x = 0; x < visits; x++) {
+          const t = u.minutes[k + x]!;
+          ownMinute[o++] = t;
+          minute[fill[m]!] = t;
+          visitor[fill[m]!] = i;
+          fill[m]!++;
+        }
+        entryMerchant[e] = m;
+        ownStart[++e] = o;
       }
-      merchant[e] = u.merchants[j]!;
-      visitStart[e] = m;
-      for (let x = 0; x < visits; x++) minutes[m++] = u.minutes[k++]!;
-      e++;
+      k += visits;
     }
   }
-  visitStart[entries] = m;
+  sortVisits(visitsAt, minute, visitor, n);
 
-  // slot[merchant] = 1 + the current user's entry at that merchant (0: not visited).
-  const slot = new Int32Array(merchantCount);
-  let current = -1;
-
-  const anyWithin = (as: number, ae: number, bs: number, be: number): boolean => {
-    let i = as;
-    let j = bs;
-    while (i < ae && j < be) {
-      const x = minutes[i]!;
-      const y = minutes[j]!;
-      if (x - y <= gapMinutes && y - x <= gapMinutes) return true;
-      if (x < y) i++;
-      else j++;
-    }
-    return false;
-  };
+  // slot[w] = 1 + w's position in the pool being counted (0: not in it); seen[i] = 1 + u's
+  // entry that last credited position i (a merchant counts once per candidate).
+  const slot = new Int32Array(n);
+  const seen = new Int32Array(n);
 
   return {
-    use(u) {
-      if (current >= 0) {
-        for (let p = listStart[current]!; p < listStart[current + 1]!; p++) slot[merchant[p]!] = 0;
+    countPool(u, candidates, out) {
+      const size = candidates.length;
+      for (let i = 0; i < size; i++) {
+        slot[candidates[i]!] = i + 1;
+        seen[i] = 0;
+        out[i] = 0;
       }
-      current = u;
-      for (let p = listStart[u]!; p < listStart[u + 1]!; p++) slot[merchant[p]!] = p + 1;
-    },
-    count(v) {
-      let c = 0;
-      for (let q = listStart[v]!; q < listStart[v + 1]!; q++) {
-        const p = slot[merchant[q]!]! - 1;
-        if (p < 0) continue;
-        if (anyWithin(visitStart[p]!, visitStart[p + 1]!, visitStart[q]!, visitStart[q + 1]!)) {
-          c++;
-          if (c >= 3) return 3;
+      for (let e = userStart[u]!; e < userStart[u + 1]!; e++) {
+        const m = entryMerchant[e]!;
+        const from = visitsAt[m]!;
+        const to = visitsAt[m + 1]!;
+        for (let x = ownStart[e]!; x < ownStart[e + 1]!; x++) {
+          const t = ownMinute[x]!;
+          // first visit at m not before t − gap
+          let lo = from;
+          let hi = to;
+          const start = t - gapMinutes;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (minute[mid]! < start) lo = mid + 1;
+            else hi = mid;
+          }
+          const end = t + gapMinutes;
+          for (let p = lo; p < to && minute[p]! <= end; p++) {
+            const i = slot[visitor[p]!]! - 1;
+            if (i < 0 || seen[i] === e + 1) continue;
+            seen[i] = e + 1;
+            if (out[i]! < 3) out[i]!++;
+          }
         }
       }
-      return c;
+      for (let i = 0; i < size; i++) slot[candidates[i]!] = 0;
     },
   };
+}
+
+/**
+ * Sorts each merchant's range of (minute, visitor) by minute. Minutes count from the window's start
+ * (at most 4,000 days), so `minute·userCount + visitor` is one exact key below 2⁵³: one numeric
+ * sort of a Float64Array per merchant, no comparator.
+ */
+function sortVisits(visitsAt: Int32Array, minute: Int32Array, visitor: Int32Array, userCount: number): void {
+  const base = Math.max(1, userCount);
+  let key = new Float64Array(0);
+  for (let m = 0; m + 1 < visitsAt.length; m++) {
+    const from = visitsAt[m]!;
+    const len = visitsAt[m + 1]! - from;
+    if (len < 2) continue;
+    if (key.length < len) key = new Float64Array(len);
+    for (let i = 0; i < len; i++) key[i] = minute[from + i]! * base + visitor[from + i]!;
+    const sorted = key.subarray(0, len).sort();
+    for (let i = 0; i < len; i++) {
+      const x = sorted[i]!;
+      const t = Math.floor(x / base);
+      minute[from + i] = t;
+      visitor[from + i] = x - t * base;
+    }
+  }
 }

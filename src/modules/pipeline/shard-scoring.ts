@@ -401,13 +401,23 @@ export function shardCandidates({
   let longest = 0;
   for (let i = 0; i < pools.users.length; i++)
     longest = Math.max(longest, pools.offsets[i + 1]! - pools.offsets[i]!);
-  // Per entry of the current user's pool (reused): pool position, scale-free components, bounds.
+  // Per entry of the current user's pool, reused from user to user: pool position, scale-free
+  // components, bounds; then the survivors' candidates, components and scores at both ends.
   const entry = new Int32Array(longest);
   const spend = new Float64Array(longest);
   const lowLo = new Float64Array(longest);
   const lowHi = new Float64Array(longest);
   const upLo = new Float64Array(longest);
   const upHi = new Float64Array(longest);
+  const at = new Int32Array(longest);
+  const candidate = new Int32Array(longest);
+  const cpCount = new Int32Array(longest);
+  const cp = new Float64Array(longest);
+  const sl = new Float64Array(longest);
+  const atLo = new Float64Array(longest);
+  const atHi = new Float64Array(longest);
+  const rankedLo = new Float64Array(longest);
+  const rankedHi = new Float64Array(longest);
   // With the default blend, co-presence and spend level (0.2) move an entry more than the spread
   // of a pool's overlaps, and the bounds drop almost nothing (452 of 2.3 M entries for one city
   // of the 200,000-user benchmark).
@@ -426,15 +436,15 @@ export function shardCandidates({
     // below then gives the same pool as over every entry (tests/unit/pipeline/shard-cut.test.ts).
     for (let e = 0; e < n; e++) {
       const p = entry[e]!;
-      const sl = spendLevelOf(ticket, avgTicket[pools.candidates[p]!]!);
-      spend[e] = sl;
+      const level = spendLevelOf(ticket, avgTicket[pools.candidates[p]!]!);
+      spend[e] = level;
       if (!trial.use) continue;
       const oLo = scaleOverlap(pools.overlap[p]!, normalization, scaleLo);
       const oHi = scaleOverlap(pools.overlap[p]!, normalization, scaleHi);
-      lowLo[e] = blendScore(blend, oLo, 0, sl);
-      upLo[e] = blendScore(blend, oLo, 1, sl);
-      lowHi[e] = blendScore(blend, oHi, 0, sl);
-      upHi[e] = blendScore(blend, oHi, 1, sl);
+      lowLo[e] = blendScore(blend, oLo, 0, level);
+      upLo[e] = blendScore(blend, oLo, 1, level);
+      lowHi[e] = blendScore(blend, oHi, 0, level);
+      upHi[e] = blendScore(blend, oHi, 1, level);
     }
     const maybe = trial.use
       ? mayReachTopKBounds(
@@ -444,57 +454,68 @@ export function shardCandidates({
           upHi.subarray(0, n),
           topK,
         )
-      : new Uint8Array(n).fill(1);
-    // The survivors' exact components and scores at both ends: rerankPool's, term for term.
+      : undefined;
+    // The survivors, in pool order.
     let m = 0;
-    for (let e = 0; e < n; e++) if (maybe[e] === 1) m++;
+    for (let e = 0; e < n; e++) {
+      if (maybe !== undefined && maybe[e] !== 1) continue;
+      const p = entry[e]!;
+      at[m] = p;
+      candidate[m] = pools.candidates[p]!;
+      sl[m] = spend[e]!;
+      m++;
+    }
     if (trial.use && bounds === 'auto' && trial.users < BOUNDS_TRIAL_USERS) {
       trial.users++;
       trial.entries += n;
       trial.dropped += n - m;
       if (trial.users === BOUNDS_TRIAL_USERS) trial.use = trial.dropped >= BOUNDS_MIN_DROPPED * trial.entries;
     }
-    const at = new Int32Array(m);
-    const candidate = new Int32Array(m);
-    const cp = new Float64Array(m);
-    const sl = new Float64Array(m);
-    const atLo = new Float64Array(m);
-    const atHi = new Float64Array(m);
-    coPresence.use(uIdx);
-    for (let e = 0, j = 0; e < n; e++) {
-      if (maybe[e] !== 1) continue;
-      const p = entry[e]!;
-      at[j] = p;
-      candidate[j] = pools.candidates[p]!;
-      cp[j] = coPresenceOf(coPresence.count(candidate[j]!));
-      sl[j] = spend[e]!;
-      atLo[j] = blendScore(blend, scaleOverlap(pools.overlap[p]!, normalization, scaleLo), cp[j]!, sl[j]!);
-      atHi[j] = blendScore(blend, scaleOverlap(pools.overlap[p]!, normalization, scaleHi), cp[j]!, sl[j]!);
-      j++;
+    // The survivors' exact components and scores at both ends: rerankPool's, term for term.
+    coPresence.countPool(uIdx, candidate.subarray(0, m), cpCount);
+    for (let j = 0; j < m; j++) {
+      const raw = pools.overlap[at[j]!]!;
+      cp[j] = coPresenceOf(cpCount[j]!);
+      atLo[j] = blendScore(blend, scaleOverlap(raw, normalization, scaleLo), cp[j]!, sl[j]!);
+      atHi[j] = blendScore(blend, scaleOverlap(raw, normalization, scaleHi), cp[j]!, sl[j]!);
     }
     // rerankPool's order at scale lo: score descending, then the smaller candidate index.
     const ranked = indicesByKeyDesc(atLo, m, candidate);
     let chosen: Int32Array;
-    if (normalization === 'cosine') {
+    if (normalization === 'cosine' || m <= topK) {
+      // cosine needs no scale; a pool of at most topK keeps every entry at any scale
       chosen = ranked.subarray(0, Math.min(topK, m));
     } else {
-      const keep = mayReachTopK(
-        Float64Array.from(ranked, (j) => atLo[j]!),
-        Float64Array.from(ranked, (j) => atHi[j]!),
-        topK,
-      );
-      chosen = ranked.filter((_, r) => keep[r] === 1);
+      for (let r = 0; r < m; r++) {
+        rankedLo[r] = atLo[ranked[r]!]!;
+        rankedHi[r] = atHi[ranked[r]!]!;
+      }
+      const keep = mayReachTopK(rankedLo.subarray(0, m), rankedHi.subarray(0, m), topK);
+      let kept = 0;
+      for (let r = 0; r < m; r++) if (keep[r] === 1) ranked[kept++] = ranked[r]!;
+      chosen = ranked.subarray(0, kept);
     }
     if (chosen.length === 0) continue;
-    rows.push({
+    const size = chosen.length;
+    const row = {
       userId: users[uIdx]!.userId,
-      candidateIds: Array.from(chosen, (j) => users[candidate[j]!]!.userId),
-      scores: Array.from(chosen, (j) => Math.fround(atLo[j]!)),
-      overlap: Array.from(chosen, (j) => Math.fround(pools.overlap[at[j]!]!)),
-      coPresence: Array.from(chosen, (j) => Math.fround(cp[j]!)),
-      spendLevel: Array.from(chosen, (j) => Math.fround(sl[j]!)),
-      shared: Array.from(chosen, (j) => pools.shared[at[j]!]!),
-    });
+      candidateIds: new Array<string>(size),
+      scores: new Float32Array(size),
+      overlap: new Float32Array(size),
+      coPresence: new Float32Array(size),
+      spendLevel: new Float32Array(size),
+      shared: new Int16Array(size),
+    };
+    for (let r = 0; r < size; r++) {
+      const j = chosen[r]!;
+      row.candidateIds[r] = users[candidate[j]!]!.userId;
+      row.scores[r] = atLo[j]!;
+      row.overlap[r] = pools.overlap[at[j]!]!;
+      row.coPresence[r] = cp[j]!;
+      row.spendLevel[r] = sl[j]!;
+      row.shared[r] = pools.shared[at[j]!]!;
+    }
+    rows.push(row);
   }
   return rows;
 }

@@ -18,7 +18,7 @@ const user = fc
   .map((list) => cityUserOf(list));
 
 describe('coPresenceCounter', () => {
-  it('gives the merge of coPresenceCount for every pair, whatever the order of first users', () => {
+  it('gives the merge of coPresenceCount for every candidate of any pool, pool after pool', () => {
     fc.assert(
       fc.property(
         fc.array(user, { minLength: 2, maxLength: 8 }),
@@ -27,14 +27,26 @@ describe('coPresenceCounter', () => {
         (users, stop, gap) => {
           const counter = coPresenceCounter(users, stop, MERCHANTS, gap);
           const starts = users.map(minuteOffsets);
-          // Each user in turn (and the first again, so a previous user's slots must be cleared).
-          for (const u of [...users.keys(), 0]) {
-            counter.use(u);
-            users.forEach((_, v) => {
-              if (v === u) return;
-              const expected = coPresenceCount(users[u]!, starts[u]!, users[v]!, starts[v]!, stop, gap);
-              expect(counter.count(v)).toBe(expected);
-            });
+          // Each user in turn with every other user as its pool, in a rotated order, then the
+          // first again with half of them (a previous pool's marks must be cleared).
+          const out = new Int32Array(users.length + 1).fill(-1);
+          const pools = users.map((_, u) => {
+            const others = [...users.keys()].filter((v) => v !== u);
+            return {
+              u,
+              pool: [
+                ...others.slice(u % Math.max(1, others.length)),
+                ...others.slice(0, u % Math.max(1, others.length)),
+              ],
+            };
+          });
+          pools.push({ u: 0, pool: pools[0]!.pool.filter((_, i) => i % 2 === 1) });
+          for (const { u, pool } of pools) {
+            counter.countPool(u, pool, out);
+            const expected = pool.map((v) =>
+              coPresenceCount(users[u]!, starts[u]!, users[v]!, starts[v]!, stop, gap),
+            );
+            expect([...out.subarray(0, pool.length)]).toEqual(expected);
           }
         },
       ),
@@ -49,14 +61,13 @@ describe('coPresenceCounter', () => {
     const a = mk([0, 1, 2, 3, 4], [100, 100, 100, 100, 100]);
     const b = mk([0, 1, 2, 3, 4], [150, 400, 220, 100, 100]);
     const stop = Uint8Array.from([0, 0, 0, 1, 0, 0]);
-    const counter = coPresenceCounter([a, b], stop, 6, 120);
-    counter.use(0);
+    const out = new Int32Array(1);
+    coPresenceCounter([a, b], stop, 6, 120).countPool(0, [1], out);
     // merchant 0 (50 min apart) and 2 (120) count, 1 (300) does not, 3 is a stop, 4 counts: 3
-    expect(counter.count(1)).toBe(3);
-    counter.use(1);
-    expect(coPresenceCounter([a, b], stop, 6, 60).count(0)).toBe(0); // no user chosen: nothing shared
-    const tight = coPresenceCounter([a, b], stop, 6, 60);
-    tight.use(1);
-    expect(tight.count(0)).toBe(2); // merchants 0 and 4
+    expect(out[0]).toBe(3);
+    coPresenceCounter([a, b], stop, 6, 60).countPool(1, [0], out);
+    expect(out[0]).toBe(2); // merchants 0 and 4
+    coPresenceCounter([a, b], stop, 6, 60).countPool(1, [], out);
+    expect(out[0]).toBe(2); // an empty pool writes nothing
   });
 });

@@ -76,11 +76,11 @@ function referenceCut(
     rows.push({
       userId: users[uIdx]!.userId,
       candidateIds: chosen.map((r) => users[r.candidate]!.userId),
-      scores: chosen.map((r) => Math.fround(r.score)),
-      overlap: chosen.map((r) => Math.fround(raw[position.get(r.candidate)!]!)),
-      coPresence: chosen.map((r) => Math.fround(r.coPresence)),
-      spendLevel: chosen.map((r) => Math.fround(r.spendLevel)),
-      shared: chosen.map((r) => r.sharedMerchantCount),
+      scores: Float32Array.from(chosen, (r) => r.score),
+      overlap: Float32Array.from(chosen, (r) => raw[position.get(r.candidate)!]!),
+      coPresence: Float32Array.from(chosen, (r) => r.coPresence),
+      spendLevel: Float32Array.from(chosen, (r) => r.spendLevel),
+      shared: Int16Array.from(chosen, (r) => r.sharedMerchantCount),
     });
   }
   return rows;
