@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../../db/database.ts';
+import { copyOutBinary } from './binary-copy-out.ts';
 import { copyInBinary, type BinaryField } from './binary-copy.ts';
 import type { CitySize, ShardPlan } from './shard-plan.ts';
 import type { FeatureRow } from './shard-scoring.ts';
@@ -9,7 +10,6 @@ import {
   copyOutLines,
   inTransaction,
   parseIntegerArray,
-  parseNumberArray,
   parseWordArray,
   withClient,
 } from './copy.ts';
@@ -87,9 +87,9 @@ export type ShardPool = {
   /** User ids as numbers (bigint identities, below 2^53). */
   userId: number;
   candidateIds: number[];
-  overlap: number[];
-  coPresence: number[];
-  shared: number[];
+  overlap: Float32Array;
+  coPresence: Float32Array;
+  shared: Int16Array;
 };
 
 export type PairRow = {
@@ -584,28 +584,30 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         .catch(() => undefined);
     },
 
-    /** The shard pools (`run_pools`) of the users of `cities` (a pair group's), by user id, in one COPY. */
+    /**
+     * The shard pools (`run_pools`) of the users of `cities` (a pair group's), by user id, in one
+     * binary COPY (the arrays go straight into typed arrays).
+     */
     async loadShardPools(
       runId: string,
       onRow: (row: ShardPool) => void,
       cities: readonly string[],
     ): Promise<void> {
       await withClient(pool, (client) =>
-        copyOutLines(
+        copyOutBinary(
           client,
           `SELECT p.user_id, p.candidate_ids, p.overlap_scores, p.co_presences, p.shared_counts
            FROM run_pools p
            JOIN run_users ru ON ru.run_id = p.run_id AND ru.user_id = p.user_id
              AND ru.city IN (${cities.map((c) => client.escapeLiteral(c)).join(', ')})
            WHERE p.run_id = ${runLiteral(runId)} ORDER BY p.user_id`,
-          (line) => {
-            const c = line.split('\t');
+          (t) => {
             onRow({
-              userId: Number(c[0]),
-              candidateIds: parseIntegerArray(c[1] ?? '{}'),
-              overlap: parseNumberArray(c[2] ?? '{}'),
-              coPresence: parseNumberArray(c[3] ?? '{}'),
-              shared: parseIntegerArray(c[4] ?? '{}'),
+              userId: t.int8(0),
+              candidateIds: t.int8Array(1),
+              overlap: t.float4Array(2),
+              coPresence: t.float4Array(3),
+              shared: t.int2Array(4),
             });
           },
         ),
