@@ -68,15 +68,6 @@ export async function copyInLines(
   await pipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
 }
 
-/** Parses a Postgres text-format array of numbers (`{1,2,3}`, `{}`) into numbers. */
-export function parseNumberArray(text: string): number[] {
-  if (text.length <= 2) return [];
-  const body = text.slice(1, -1).split(',');
-  const out = new Array<number>(body.length);
-  for (let i = 0; i < body.length; i++) out[i] = Number(body[i]);
-  return out;
-}
-
 /**
  * Parses a Postgres text-format array of integers (`{1,-2,3}`, `{}`) without cutting it into
  * substrings: the snapshot of a run holds tens of millions of them (merchant indices, visits,
