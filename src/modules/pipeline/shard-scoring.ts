@@ -270,7 +270,67 @@ const SCORE_MARGIN = 1e-5;
  * exact scores for bounds.
  */
 export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number): Uint8Array {
-  return mayReachTopKBounds(atLo, atHi, atLo, atHi, k);
+  const n = atLo.length;
+  const order = indicesByKeyDesc(atLo);
+  const keep = mayReachTopKRanked(
+    Float64Array.from(order, (i) => atLo[i]!),
+    Float64Array.from(order, (i) => atHi[i]!),
+    k,
+  );
+  const out = new Uint8Array(n);
+  for (let r = 0; r < n; r++) out[order[r]!] = keep[r]!;
+  return out;
+}
+
+/**
+ * {@link mayReachTopK} for entries already in descending `lo` order (the cut ranks its pools by
+ * score at scale lo), in O(n log k): walking the entries in that order, the ones beating entry j
+ * at scale lo (`lo_i > lo_j + margin`) are a prefix, inserted as j advances; j is beaten at both
+ * ends by k of them exactly when the k largest `hi` among them all exceed `hi_j + margin`, the
+ * root of a k-entry min-heap. `keep` and `heap` may be passed in to be reused.
+ */
+export function mayReachTopKRanked(
+  lo: Float64Array,
+  hi: Float64Array,
+  k: number,
+  keep: Uint8Array = new Uint8Array(lo.length),
+  heap: Float64Array = new Float64Array(k),
+): Uint8Array {
+  const n = lo.length;
+  if (n <= k) return keep.fill(1, 0, n);
+  let size = 0;
+  let next = 0;
+  for (let j = 0; j < n; j++) {
+    const reach = lo[j]! + SCORE_MARGIN;
+    for (; next < n && lo[next]! > reach; next++) {
+      const x = hi[next]!;
+      if (size < k) {
+        // sift up
+        let i = size++;
+        while (i > 0) {
+          const parent = (i - 1) >> 1;
+          if (heap[parent]! <= x) break;
+          heap[i] = heap[parent]!;
+          i = parent;
+        }
+        heap[i] = x;
+      } else if (x > heap[0]!) {
+        // replace the smallest, sift down
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= k) break;
+          const c = l + 1 < k && heap[l + 1]! < heap[l]! ? l + 1 : l;
+          if (heap[c]! >= x) break;
+          heap[i] = heap[c]!;
+          i = c;
+        }
+        heap[i] = x;
+      }
+    }
+    keep[j] = size === k && heap[0]! > hi[j]! + SCORE_MARGIN ? 0 : 1;
+  }
+  return keep;
 }
 
 /** Number of `sorted[0..n)` (ascending) that are `< x` (strict) or `≤ x`. */
@@ -418,6 +478,8 @@ export function shardCandidates({
   const atHi = new Float64Array(longest);
   const rankedLo = new Float64Array(longest);
   const rankedHi = new Float64Array(longest);
+  const keepBuf = new Uint8Array(longest);
+  const heapBuf = new Float64Array(topK);
   // With the default blend, co-presence and spend level (0.2) move an entry more than the spread
   // of a pool's overlaps, and the bounds drop almost nothing (452 of 2.3 M entries for one city
   // of the 200,000-user benchmark).
@@ -490,7 +552,13 @@ export function shardCandidates({
         rankedLo[r] = atLo[ranked[r]!]!;
         rankedHi[r] = atHi[ranked[r]!]!;
       }
-      const keep = mayReachTopK(rankedLo.subarray(0, m), rankedHi.subarray(0, m), topK);
+      const keep = mayReachTopKRanked(
+        rankedLo.subarray(0, m),
+        rankedHi.subarray(0, m),
+        topK,
+        keepBuf,
+        heapBuf,
+      );
       let kept = 0;
       for (let r = 0; r < m; r++) if (keep[r] === 1) ranked[kept++] = ranked[r]!;
       chosen = ranked.subarray(0, kept);

@@ -9,6 +9,7 @@ import {
   coPresenceCount,
   mayReachTopK,
   mayReachTopKBounds,
+  mayReachTopKRanked,
   minuteOffsets,
   newBoundsTrial,
   shardCandidates,
@@ -130,7 +131,7 @@ function naiveBounds(
 }
 
 describe('the shard cut', () => {
-  it('mayReachTopK and mayReachTopKBounds keep exactly the entries fewer than k others beat at both ends', () => {
+  it('mayReachTopK, mayReachTopKRanked and mayReachTopKBounds keep exactly the entries fewer than k others beat at both ends', () => {
     const value = fc.integer({ min: 0, max: 40 }).map((x) => x / 40);
     fc.assert(
       fc.property(
@@ -145,6 +146,13 @@ describe('the shard cut', () => {
           const lowHi = Float64Array.from(b, (x, i) => Math.min(x, col(3)[i]!));
           const upHi = Float64Array.from(b, (x, i) => Math.max(x, col(3)[i]!));
           expect(mayReachTopK(a, b, k)).toEqual(naiveBounds(a, b, a, b, k));
+          // already ranked by lo, with reused buffers (dirty from a previous call)
+          const order = [...a.keys()].sort((x, y) => a[y]! - a[x]!);
+          const [ra, rb] = [Float64Array.from(order, (i) => a[i]!), Float64Array.from(order, (i) => b[i]!)];
+          const keep = new Uint8Array(ra.length + 3).fill(7);
+          const heap = new Float64Array(k).fill(-1);
+          mayReachTopKRanked(ra, rb, k, keep, heap);
+          expect(keep.subarray(0, ra.length)).toEqual(naiveBounds(ra, rb, ra, rb, k));
           expect(mayReachTopKBounds(lowLo, lowHi, upLo, upHi, k)).toEqual(
             naiveBounds(lowLo, lowHi, upLo, upHi, k),
           );
