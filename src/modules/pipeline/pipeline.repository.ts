@@ -464,35 +464,52 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
 
     /**
      * The run's feature rows without their visit minutes (what the matrix and a card's reasons
-     * read), of every user or only of `userIds`, in one COPY: publish reads every paired user's,
-     * and a plain query's array parsing took 5.4 s for 167,062 users (bench/RESULTS.md,
-     * 2026-12-07).
+     * read), in one binary COPY: of every user, of `only.userIds` (publish reads every paired
+     * user's; a plain query's array parsing took 5.4 s for 167,062 users, bench/RESULTS.md,
+     * 2026-12-07), or of one prepare part's users (`only.part`, with that part's merchants).
      */
     async featureRows(
       runId: string,
       merchants: RunMerchants,
       onRow: (userId: string, row: FeatureRow) => void,
-      userIds?: readonly string[],
+      only: { userIds?: readonly string[]; part?: TransactionPart } = {},
     ): Promise<void> {
+      const { userIds, part } = only;
       if (userIds?.length === 0) return;
       for (const id of userIds ?? [])
         if (!/^[0-9]{1,19}$/.test(id)) throw new Error('user ids are digit strings');
       const index = merchantIndexOf(merchants);
-      const only = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
+      const users = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
       await withClient(pool, (client) =>
-        copyOutLines(
+        copyOutBinary(
           client,
-          `SELECT user_id, merchant_ids, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)} ${only}`,
-          (line) => {
-            const [userId = '', merchantIds = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
-            onRow(userId, {
-              merchants: toMerchantIndexes(parseIntegerArray(merchantIds), index),
-              visits: parseIntegerArray(visits),
-              lastDays: parseIntegerArray(lastDays),
+          `SELECT user_id, merchant_ids, visits, last_days
+           FROM ${part === undefined ? 'run_features' : client.escapeIdentifier(part.features)}
+           WHERE run_id = ${runLiteral(runId)} ${users}`,
+          (t) => {
+            onRow(String(t.int8(0)), {
+              merchants: toMerchantIndexes(t.int8Array(1), index),
+              visits: Array.from(t.int4Array(2)),
+              lastDays: Array.from(t.int2Array(3)),
             });
           },
         ),
       );
+    },
+
+    /**
+     * One prepare part's merchants: those its users visited in the window, in merchant id order,
+     * with the part's df (its users only; a user is in one part).
+     */
+    async partMerchants(runId: string, part: number): Promise<RunMerchants> {
+      const rows = await sql<{ merchant_id: string; category: string; df: number }>`
+        SELECT d.merchant_id, m.category, d.df FROM run_merchant_df d JOIN merchants m ON m.id = d.merchant_id
+        WHERE d.run_id = ${runId} AND d.part = ${part} ORDER BY d.merchant_id`.execute(db);
+      return {
+        merchantIds: rows.rows.map((r) => r.merchant_id),
+        categories: rows.rows.map((r) => r.category),
+        df: Int32Array.from(rows.rows, (r) => r.df),
+      };
     },
 
     /** Pairs matched on a date in [from, to) among the run's users (the repeat cooldown). */

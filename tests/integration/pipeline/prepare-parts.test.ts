@@ -2,6 +2,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineRepository } from '../../../src/modules/pipeline/pipeline.repository.ts';
 import { pairReasons } from '../../../src/modules/pipeline/reasons.ts';
+import {
+  buildCityMatrix,
+  overlapScaleBound,
+  type FeatureRow,
+} from '../../../src/modules/pipeline/shard-scoring.ts';
 import { createPipelineRuntime, type PipelineRuntime } from '../../../src/modules/pipeline/runtime.ts';
 import { weightsOf } from '../../../src/modules/runs/runs.service.ts';
 import { jobId } from '../../../src/queue/names.ts';
@@ -148,5 +153,36 @@ describe('prepare in parts, one per hash partition of transactions', () => {
       if (reasons.topCategories.length > 0) withCategories++;
     }
     expect(withCategories).toBe(pairs.length);
+  });
+
+  it("bounds the run's largest pair from the parts, above the bound of the run's own weights", async () => {
+    const pipeline = createPipelineRepository(env.db, env.pool);
+    const run = await runtime.ctx.runs.findById(runId);
+    const weights = weightsOf(run!);
+    const prepare = run?.stages['prepare'] as {
+      scaleBound: number;
+      featureUsers: number;
+      parts: Record<string, { scaleBound: number }>;
+    };
+    const merchants = await pipeline.merchants(runId);
+    let largest = 0;
+    for (const part of await pipeline.transactionParts()) {
+      const rows: FeatureRow[] = [];
+      await pipeline.featureRows(runId, merchants, (_, row) => rows.push(row), { part });
+      // the part's users weighted with the run's N and df (what a shard computes)
+      const exact = overlapScaleBound(
+        buildCityMatrix(rows, merchants, weights, {
+          population: { activeUsers: prepare.featureUsers, df: merchants.df },
+        }),
+      );
+      expect(exact).toBeGreaterThan(0);
+      expect(prepare.parts[String(part.part)]!.scaleBound).toBeGreaterThanOrEqual(exact);
+      largest = Math.max(largest, exact);
+    }
+    expect(prepare.scaleBound).toBe(Math.max(...Object.values(prepare.parts).map((p) => p.scaleBound)));
+    expect(prepare.scaleBound).toBeGreaterThanOrEqual(largest);
+    const runMax = (run?.stages['pair'] as { runMaxOverlap: number }).runMaxOverlap;
+    expect(runMax).toBeGreaterThan(0);
+    expect(runMax).toBeLessThanOrEqual(prepare.scaleBound);
   });
 });
