@@ -45,14 +45,6 @@ export class BinaryTuple {
     return out;
   }
 
-  /** A one-dimensional `int4[]` without NULLs. */
-  int4Array(field: number): Int32Array {
-    const { at, count } = this.array(field, 4);
-    const out = new Int32Array(count);
-    for (let i = 0, p = at; i < count; i++, p += 8) out[i] = this.buf.readInt32BE(p + 4);
-    return out;
-  }
-
   /** A one-dimensional `int2[]` without NULLs. */
   int2Array(field: number): Int16Array {
     const { at, count } = this.array(field, 2);

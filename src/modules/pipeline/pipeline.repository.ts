@@ -464,9 +464,11 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
 
     /**
      * The run's feature rows without their visit minutes (what the matrix and a card's reasons
-     * read), in one binary COPY: of every user, of `only.userIds` (publish reads every paired
-     * user's; a plain query's array parsing took 5.4 s for 167,062 users, bench/RESULTS.md,
-     * 2026-12-07), or of one prepare part's users (`only.part`, with that part's merchants).
+     * read), in one COPY: of every user, of `only.userIds` (publish reads every paired user's; a
+     * plain query's array parsing took 5.4 s for 167,062 users, bench/RESULTS.md, 2026-12-07),
+     * or of one prepare part's users (`only.part`, with that part's merchants). Text, not binary:
+     * binary int8 arrays are three times the bytes, and reading them took 2.3 s against 1.3 s for
+     * every user of the 200,000-user benchmark.
      */
     async featureRows(
       runId: string,
@@ -481,16 +483,17 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
       const index = merchantIndexOf(merchants);
       const users = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
       await withClient(pool, (client) =>
-        copyOutBinary(
+        copyOutLines(
           client,
           `SELECT user_id, merchant_ids, visits, last_days
            FROM ${part === undefined ? 'run_features' : client.escapeIdentifier(part.features)}
            WHERE run_id = ${runLiteral(runId)} ${users}`,
-          (t) => {
-            onRow(String(t.int8(0)), {
-              merchants: toMerchantIndexes(t.int8Array(1), index),
-              visits: Array.from(t.int4Array(2)),
-              lastDays: Array.from(t.int2Array(3)),
+          (line) => {
+            const [userId = '', merchantIds = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
+            onRow(userId, {
+              merchants: toMerchantIndexes(parseIntegerArray(merchantIds), index),
+              visits: parseIntegerArray(visits),
+              lastDays: parseIntegerArray(lastDays),
             });
           },
         ),
