@@ -39,10 +39,6 @@ export function coPresenceCounter(
   }
   for (let m = 0; m < merchantCount; m++) visitsAt[m + 1]! += visitsAt[m]!;
   const total = visitsAt[merchantCount]!;
-  // Per merchant: its visits' minutes and visitors, sorted by minute below.
-  const minute = new Int32Array(total);
-  const visitor = new Int32Array(total);
-  const fill = visitsAt.slice(0, merchantCount);
   // Per user: its non-stop merchants' visit ranges into the same arrays (u's own visits are in
   // the index too, and u is never its own candidate).
   const userStart = new Int32Array(n + 1);
@@ -56,6 +52,8 @@ export function coPresenceCounter(
   const entryMerchant = new Int32Array(entries);
   const ownStart = new Int32Array(entries + 1);
   const ownMinute = new Int32Array(total);
+  const ownVisitor = new Int32Array(total);
+  const ownMerchant = new Int32Array(total);
   for (let i = 0, e = 0, o = 0; i < n; i++) {
     const u = users[i]!;
     let k = 0;
@@ -64,11 +62,9 @@ export function coPresenceCounter(
       const visits = u.visits[j]!;
       if (stop[m] === 0) {
         for (let x = 0; x < visits; x++) {
-          const t = u.minutes[k + x]!;
-          ownMinute[o++] = t;
-          minute[fill[m]!] = t;
-          visitor[fill[m]!] = i;
-          fill[m]!++;
+          ownMinute[o] = u.minutes[k + x]!;
+          ownVisitor[o] = i;
+          ownMerchant[o++] = m;
         }
         entryMerchant[e] = m;
         ownStart[++e] = o;
@@ -76,7 +72,7 @@ export function coPresenceCounter(
       k += visits;
     }
   }
-  sortVisits(visitsAt, minute, visitor, n);
+  const { minute, visitor } = visitsByMerchantAndMinute(visitsAt, ownMinute, ownVisitor, ownMerchant);
 
   // slot[w] = 1 + w's position in the pool being counted (0: not in it); seen[i] = 1 + u's
   // entry that last credited position i (a merchant counts once per candidate).
@@ -121,25 +117,38 @@ export function coPresenceCounter(
 }
 
 /**
- * Sorts each merchant's range of (minute, visitor) by minute. Minutes count from the window's start
- * (at most 4,000 days), so `minute·userCount + visitor` is one exact key below 2⁵³: one numeric
- * sort of a Float64Array per merchant, no comparator.
+ * The visits grouped by merchant (ranges `visitsAt`), each merchant's sorted by minute: one
+ * counting sort by minute (minutes count from the window's start, so their range is the window's
+ * length), then a stable scatter into the merchants' ranges. Linear, where sorting each
+ * merchant's range on its own cost about 1.5 s for a city of 73,000 users.
  */
-function sortVisits(visitsAt: Int32Array, minute: Int32Array, visitor: Int32Array, userCount: number): void {
-  const base = Math.max(1, userCount);
-  let key = new Float64Array(0);
-  for (let m = 0; m + 1 < visitsAt.length; m++) {
-    const from = visitsAt[m]!;
-    const len = visitsAt[m + 1]! - from;
-    if (len < 2) continue;
-    if (key.length < len) key = new Float64Array(len);
-    for (let i = 0; i < len; i++) key[i] = minute[from + i]! * base + visitor[from + i]!;
-    const sorted = key.subarray(0, len).sort();
-    for (let i = 0; i < len; i++) {
-      const x = sorted[i]!;
-      const t = Math.floor(x / base);
-      minute[from + i] = t;
-      visitor[from + i] = x - t * base;
-    }
+function visitsByMerchantAndMinute(
+  visitsAt: Int32Array,
+  minutes: Int32Array,
+  visitors: Int32Array,
+  merchants: Int32Array,
+): { minute: Int32Array; visitor: Int32Array } {
+  const total = minutes.length;
+  let lo = 0;
+  let hi = -1;
+  for (let i = 0; i < total; i++) {
+    const t = minutes[i]!;
+    if (i === 0 || t < lo) lo = t;
+    if (i === 0 || t > hi) hi = t;
   }
+  const at = new Int32Array(Math.max(0, hi - lo) + 2);
+  for (let i = 0; i < total; i++) at[minutes[i]! - lo + 1]!++;
+  for (let t = 1; t < at.length; t++) at[t]! += at[t - 1]!;
+  const byMinute = new Int32Array(total);
+  for (let i = 0; i < total; i++) byMinute[at[minutes[i]! - lo]!++] = i;
+  const minute = new Int32Array(total);
+  const visitor = new Int32Array(total);
+  const fill = visitsAt.slice(0, visitsAt.length - 1);
+  for (let r = 0; r < total; r++) {
+    const i = byMinute[r]!;
+    const slot = fill[merchants[i]!]!++;
+    minute[slot] = minutes[i]!;
+    visitor[slot] = visitors[i]!;
+  }
+  return { minute, visitor };
 }
