@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { pipeCopyOut } from './copy.ts';
 
 /**
  * `COPY (query) TO STDOUT (FORMAT binary)`, tuple by tuple. The pair stage reads millions of
@@ -139,18 +138,6 @@ export async function copyOutBinary(
       }
     },
   });
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT binary)`));
-  // As copyOutLines: a connection that ends mid-COPY fails the stream instead of hanging it.
-  const gone = (error?: Error): void => {
-    stream.destroy(error ?? new Error('connection ended during COPY'));
-  };
-  client.once('end', gone);
-  client.once('error', gone);
-  try {
-    await pipeline(stream, sink);
-  } finally {
-    client.off('end', gone);
-    client.off('error', gone);
-  }
+  await pipeCopyOut(client, `COPY (${query}) TO STDOUT (FORMAT binary)`, sink);
   if (!ended || pending.length > 0) throw new Error('binary COPY ended in the middle of the data');
 }

@@ -30,9 +30,17 @@ export async function copyOutLines(
       done();
     },
   });
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
-  // A server restart can end the connection without the COPY stream ever settling (the job would
-  // hang with its lock renewed): the client's end or error fails the stream instead.
+  await pipeCopyOut(client, `COPY (${query}) TO STDOUT`, sink);
+  if (rest.length > 0) onLine(rest);
+}
+
+/**
+ * Runs `copySql` (a `COPY … TO STDOUT`) and streams its output into `sink`. A server restart can
+ * end the connection without the COPY stream ever settling (the job would hang with its lock
+ * renewed): the client's end or error fails the stream instead.
+ */
+export async function pipeCopyOut(client: pg.PoolClient, copySql: string, sink: Writable): Promise<void> {
+  const stream = client.query(copyTo(copySql));
   const gone = (error?: Error): void => {
     stream.destroy(error ?? new Error('connection ended during COPY'));
   };
@@ -44,7 +52,6 @@ export async function copyOutLines(
     client.off('end', gone);
     client.off('error', gone);
   }
-  if (rest.length > 0) onLine(rest);
 }
 
 /** Streams lines (each ending with a newline) into `COPY table (columns) FROM STDIN`. */
