@@ -20,10 +20,15 @@ export class BinaryTuple {
   readonly start: number[] = [];
   readonly length: number[] = [];
 
-  /** An int8 (or int4 with `bytes = 4`) field, as a number; ids below 2⁵³ are exact. */
+  /** An int8 field, as a number; ids below 2⁵³ are exact. */
   int8(field: number): number {
     const at = this.at(field);
     return this.buf.readInt32BE(at) * 2 ** 32 + this.buf.readUInt32BE(at + 4);
+  }
+
+  /** An int4 field. */
+  int4(field: number): number {
+    return this.buf.readInt32BE(this.at(field));
   }
 
   /** A one-dimensional `int8[]` without NULLs, as numbers (exact below 2⁵³). */

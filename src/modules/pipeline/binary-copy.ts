@@ -16,13 +16,15 @@ import { from as copyFrom } from 'pg-copy-streams';
  */
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const OID = { int8: 20, int2: 21, float4: 700 } as const;
+const OID = { int8: 20, int2: 21, int4: 23, float4: 700 } as const;
 const TWO_32 = 2 ** 32;
 
 export type BinaryField =
   | { type: 'int8'; value: number | string }
   | { type: 'int2'; value: number }
+  | { type: 'int4'; value: number }
   | { type: 'int8[]'; values: ArrayLike<number | string> }
+  | { type: 'int4[]'; values: ArrayLike<number> }
   | { type: 'float4[]'; values: ArrayLike<number> }
   | { type: 'int2[]'; values: ArrayLike<number> };
 
@@ -32,9 +34,12 @@ function fieldSize(f: BinaryField): number {
       return 4 + 8;
     case 'int2':
       return 4 + 2;
+    case 'int4':
+      return 4 + 4;
     case 'int8[]':
       return 4 + 20 + f.values.length * 12;
     case 'float4[]':
+    case 'int4[]':
       return 4 + 20 + f.values.length * 8;
     case 'int2[]':
       return 4 + 20 + f.values.length * 6;
@@ -77,6 +82,17 @@ export function encodeTuple(fields: readonly BinaryField[]): Buffer {
       case 'int2':
         at = buf.writeInt32BE(2, at);
         at = buf.writeInt16BE(f.value, at);
+        break;
+      case 'int4':
+        at = buf.writeInt32BE(4, at);
+        at = buf.writeInt32BE(f.value, at);
+        break;
+      case 'int4[]':
+        at = writeArrayHeader(buf, at, bytes, OID.int4, f.values.length);
+        for (let i = 0; i < f.values.length; i++) {
+          at = buf.writeInt32BE(4, at);
+          at = buf.writeInt32BE(f.values[i]!, at);
+        }
         break;
       case 'int8[]':
         at = writeArrayHeader(buf, at, bytes, OID.int8, f.values.length);
