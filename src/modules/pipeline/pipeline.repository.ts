@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../../db/database.ts';
 import { copyOutBinary } from './binary-copy-out.ts';
-import { createFeatureAggregator } from './part-features.ts';
+import { createFeatureAggregator, type PartFeature } from './part-features.ts';
 import { copyInBinary, type BinaryField } from './binary-copy.ts';
 import type { CitySize, ShardPlan } from './shard-plan.ts';
 import type { FeatureRow } from './shard-scoring.ts';
@@ -42,7 +42,8 @@ export type PartParams = {
 /** A part's figures: its users with features, and the merchants they bought from. */
 export type PartCounts = { featureUsers: number; merchants: number };
 
-export type PrepareCounts = { featureUsers: number; merchants: number };
+/** A part as it was written: its figures, its users' feature rows and its df by merchant id. */
+export type PreparedPart = PartCounts & { features: PartFeature[]; df: Map<number, number> };
 
 /**
  * One part of prepare: a hash partition of `transactions` and the partition of `run_features`
@@ -334,9 +335,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
      * statement aggregating in SQL took 4–5 s a part at 200,000 users, most of it sorting every
      * window row by user, merchant and minute; this takes about 2 s (part-features.ts).
      */
-    async preparePart(p: PartParams, part: TransactionPart): Promise<PartCounts> {
+    async preparePart(p: PartParams, part: TransactionPart): Promise<PreparedPart> {
       return inTransaction(pool, async (client) => {
         const run = runLiteral(p.runId);
+        const windowStart = client.escapeLiteral(p.windowStart.toISOString());
         await client.query(`DELETE FROM ${client.escapeIdentifier(part.features)} WHERE run_id = $1`, [run]);
         await client.query('DELETE FROM run_merchant_df WHERE run_id = $1 AND part = $2', [run, part.part]);
         // A merge semi join over the index order; a nested loop would probe the snapshot once per
@@ -344,8 +346,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await client.query('SET LOCAL enable_nestloop = off');
         // The semi join sorts the snapshot's users: in memory, not spilled to disk.
         await client.query(`SET LOCAL work_mem = '${String(PREPARE_WORK_MEM_MB)}MB'`);
+        const features: PartFeature[] = [];
         const rows: BinaryField[][] = [];
         const aggregator = createFeatureAggregator((f) => {
+          features.push(f);
           rows.push([
             { type: 'int8', value: run },
             { type: 'int8', value: f.userId },
@@ -360,10 +364,10 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
         await copyOutBinary(
           client,
           `SELECT t.user_id, t.merchant_id, t.amount_cents,
-                  floor(date_part('epoch', t.occurred_at - ${client.escapeLiteral(p.windowStart.toISOString())}::timestamptz) / 60)::int
+                  floor(date_part('epoch', t.occurred_at - ${windowStart}::timestamptz) / 60)::int
            FROM ${client.escapeIdentifier(part.transactions)} t
            WHERE EXISTS (SELECT 1 FROM run_users ru WHERE ru.run_id = ${run} AND ru.user_id = t.user_id)
-             AND t.occurred_at >= ${client.escapeLiteral(p.windowStart.toISOString())}
+             AND t.occurred_at >= ${windowStart}
              AND t.occurred_at < ${client.escapeLiteral(p.windowEnd.toISOString())}
              AND t.amount_cents >= ${String(Math.trunc(p.minAmountCents))}
            ORDER BY t.user_id, t.occurred_at`,
@@ -382,15 +386,16 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
             ([merchant, users]) => `${run}\t${String(part.part)}\t${String(merchant)}\t${String(users)}\n`,
           ),
         );
-        return { featureUsers: rows.length, merchants: df.size };
+        return { featureUsers: features.length, merchants: df.size, features, df };
       });
     },
 
     /**
      * Prepare's last step, once every part is done: the run's merchant table (dense index in
-     * merchant id order, df summed over the parts: a user is in one part only).
+     * merchant id order, df summed over the parts: a user is in one part only). Returns the
+     * number of merchants.
      */
-    async finishPrepare(runId: string): Promise<PrepareCounts> {
+    async finishPrepare(runId: string): Promise<number> {
       return inTransaction(pool, async (client) => {
         const run = runLiteral(runId);
         await client.query('DELETE FROM run_merchants WHERE run_id = $1', [run]);
@@ -401,11 +406,7 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
            JOIN merchants mm ON mm.id = d.merchant_id`,
           [run],
         );
-        const users = await client.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM run_features WHERE run_id = $1',
-          [run],
-        );
-        return { featureUsers: users.rows[0]?.n ?? 0, merchants: merchants.rowCount ?? 0 };
+        return merchants.rowCount ?? 0;
       });
     },
 
@@ -472,30 +473,26 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
 
     /**
      * The run's feature rows without their visit minutes (what the matrix and a card's reasons
-     * read), in one COPY: of every user, of `only.userIds` (publish reads every paired user's; a
-     * plain query's array parsing took 5.4 s for 167,062 users, bench/RESULTS.md, 2026-12-07),
-     * or of one prepare part's users (`only.part`, with that part's merchants). Text, not binary:
-     * binary int8 arrays are three times the bytes, and reading them took 2.3 s against 1.3 s for
-     * every user of the 200,000-user benchmark.
+     * read), of every user or only of `userIds`, in one COPY: publish reads every paired user's,
+     * and a plain query's array parsing took 5.4 s for 167,062 users (bench/RESULTS.md,
+     * 2026-12-07). Text, not binary: binary int8 arrays are three times the bytes, and reading
+     * them took 2.3 s against 1.3 s for every user of the 200,000-user benchmark.
      */
     async featureRows(
       runId: string,
       merchants: RunMerchants,
       onRow: (userId: string, row: FeatureRow) => void,
-      only: { userIds?: readonly string[]; part?: TransactionPart } = {},
+      userIds?: readonly string[],
     ): Promise<void> {
-      const { userIds, part } = only;
       if (userIds?.length === 0) return;
       for (const id of userIds ?? [])
         if (!/^[0-9]{1,19}$/.test(id)) throw new Error('user ids are digit strings');
       const index = merchantIndexOf(merchants);
-      const users = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
+      const only = userIds === undefined ? '' : `AND user_id = ANY('{${userIds.join(',')}}'::bigint[])`;
       await withClient(pool, (client) =>
         copyOutLines(
           client,
-          `SELECT user_id, merchant_ids, visits, last_days
-           FROM ${part === undefined ? 'run_features' : client.escapeIdentifier(part.features)}
-           WHERE run_id = ${runLiteral(runId)} ${users}`,
+          `SELECT user_id, merchant_ids, visits, last_days FROM run_features WHERE run_id = ${runLiteral(runId)} ${only}`,
           (line) => {
             const [userId = '', merchantIds = '{}', visits = '{}', lastDays = '{}'] = line.split('\t');
             onRow(userId, {
@@ -509,17 +506,22 @@ export function createPipelineRepository(db: Db, pool: pg.Pool) {
     },
 
     /**
-     * One prepare part's merchants: those its users visited in the window, in merchant id order,
-     * with the part's df (its users only; a user is in one part).
+     * The merchants of a df count (a prepare part's: merchant id → its users there) as the matrix
+     * takes them: in merchant id order, with their categories.
      */
-    async partMerchants(runId: string, part: number): Promise<RunMerchants> {
-      const rows = await sql<{ merchant_id: string; category: string; df: number }>`
-        SELECT d.merchant_id, m.category, d.df FROM run_merchant_df d JOIN merchants m ON m.id = d.merchant_id
-        WHERE d.run_id = ${runId} AND d.part = ${part} ORDER BY d.merchant_id`.execute(db);
+    async merchantsOf(df: ReadonlyMap<number, number>): Promise<RunMerchants> {
+      const ids = [...df.keys()].sort((a, b) => a - b);
+      const rows = await sql<{ id: string; category: string }>`
+        SELECT id, category FROM merchants WHERE id = ANY(${ids.map(String)}::bigint[])`.execute(db);
+      const category = new Map(rows.rows.map((r) => [Number(r.id), r.category]));
       return {
-        merchantIds: rows.rows.map((r) => r.merchant_id),
-        categories: rows.rows.map((r) => r.category),
-        df: Int32Array.from(rows.rows, (r) => r.df),
+        merchantIds: ids.map(String),
+        categories: ids.map((id) => {
+          const c = category.get(id);
+          if (c === undefined) throw new Error(`merchant ${String(id)} is unknown`);
+          return c;
+        }),
+        df: Int32Array.from(ids, (id) => df.get(id)!),
       };
     },
 

@@ -10,7 +10,7 @@ import {
   type StageJob,
   type StageResult,
 } from './context.ts';
-import type { PartCounts, TransactionPart } from './pipeline.repository.ts';
+import type { PartCounts, PreparedPart, TransactionPart } from './pipeline.repository.ts';
 import { planShards } from './shard-plan.ts';
 import { assertRecorded, runSubJobs, secondsSince, stageStartedAt } from './sub-jobs.ts';
 import { buildCityMatrix, overlapScaleBound, type FeatureRow } from './shard-scoring.ts';
@@ -90,9 +90,11 @@ export async function processPrepare(
   assertRecorded('prepare parts', all, recorded);
   await job.updateProgress(75);
 
-  const counts = await ctx.pipeline.finishPrepare(run.id);
+  const merchants = await ctx.pipeline.finishPrepare(run.id);
   await job.updateProgress(90);
   const partInfos = Object.values(recorded);
+  // a user's features are in one part only
+  const counts = { featureUsers: partInfos.reduce((n, p) => n + p.featureUsers, 0), merchants };
   const partSeconds = partInfos.map((p) => p.seconds);
   // A part recorded without a bound (by an older version) leaves the run without one: the
   // shards then cut with an infinite bound, more loosely, to the same final pools.
@@ -157,7 +159,7 @@ async function preparePart(
   const started = performance.now();
   const weights = weightsOf(run);
   const window = runWindow(run.date, weights.windowDays, ctx.config.MATCH_TIMEZONE);
-  const counts = await ctx.pipeline.preparePart(
+  const prepared = await ctx.pipeline.preparePart(
     {
       runId: run.id,
       part: part.part,
@@ -167,8 +169,13 @@ async function preparePart(
     },
     part,
   );
-  const scaleBound = await partScaleBound(ctx, run, part, eligibleUsers);
-  const info = { ...counts, scaleBound, seconds: seconds(started) };
+  const scaleBound = await partScaleBound(ctx, run, prepared, eligibleUsers);
+  const info = {
+    featureUsers: prepared.featureUsers,
+    merchants: prepared.merchants,
+    scaleBound,
+    seconds: seconds(started),
+  };
   await ctx.runs.recordSubJob(run.id, { stage: 'prepare', list: 'parts' }, part.part, info);
   return info;
 }
@@ -181,18 +188,22 @@ async function preparePart(
  * snapshot's, so each idf here is at least the run's (idf^e grows with idf for e ≥ 0), and a
  * merchant the run makes a stop-merchant (weight 0) may keep a weight here. Every weight, hence
  * every norm, is at least the run's, and the largest of the parts' bounds bounds the run's
- * largest pair. Computed in the parts, on any worker, instead of over every user in the
- * coordinator (6 s on one process at 200,000 users).
+ * largest pair. Computed in the parts, on any worker, from the rows the part has just written,
+ * instead of over every user in the coordinator (6 s on one process at 200,000 users).
  */
 async function partScaleBound(
   ctx: PipelineContext,
   run: RunRecord,
-  part: TransactionPart,
+  prepared: PreparedPart,
   eligibleUsers: number,
 ): Promise<number> {
-  const merchants = await ctx.pipeline.partMerchants(run.id, part.part);
-  const rows: FeatureRow[] = [];
-  await ctx.pipeline.featureRows(run.id, merchants, (_, row) => rows.push(row), { part });
+  const merchants = await ctx.pipeline.merchantsOf(prepared.df);
+  const index = new Map(merchants.merchantIds.map((id, idx) => [Number(id), idx]));
+  const rows: FeatureRow[] = prepared.features.map((f) => ({
+    merchants: f.merchantIds.map((id) => index.get(id)!),
+    visits: f.visits,
+    lastDays: f.lastDays,
+  }));
   const matrix = buildCityMatrix(rows, merchants, weightsOf(run), {
     population: { activeUsers: Math.max(1, eligibleUsers), df: merchants.df },
   });

@@ -44,9 +44,7 @@ export async function processPublish(ctx: PipelineContext, job: StageJob): Promi
   const activeUsers = prepare?.featureUsers ?? 0;
   const features = new Map<string, MerchantList>();
   const ids = pairs.flatMap((p) => [p.userA, p.userB]);
-  await ctx.pipeline.featureRows(run.id, merchants, (userId, row) => features.set(userId, row), {
-    userIds: ids,
-  });
+  await ctx.pipeline.featureRows(run.id, merchants, (userId, row) => features.set(userId, row), ids);
   await job.updateProgress(40);
 
   const none: MerchantList = { merchants: [], visits: [], lastDays: [] };

@@ -167,8 +167,16 @@ describe('prepare in parts, one per hash partition of transactions', () => {
     const merchants = await pipeline.merchants(runId);
     let largest = 0;
     for (const part of await pipeline.transactionParts()) {
+      // the part's users: those whose feature row is in its partition
+      const users = await sql<{ user_id: string }>`
+        SELECT user_id FROM ${sql.table(part.features)} WHERE run_id = ${runId}`.execute(env.db);
       const rows: FeatureRow[] = [];
-      await pipeline.featureRows(runId, merchants, (_, row) => rows.push(row), { part });
+      await pipeline.featureRows(
+        runId,
+        merchants,
+        (_, row) => rows.push(row),
+        users.rows.map((u) => u.user_id),
+      );
       // the part's users weighted with the run's N and df (what a shard computes)
       const exact = overlapScaleBound(
         buildCityMatrix(rows, merchants, weights, {
