@@ -270,16 +270,7 @@ const SCORE_MARGIN = 1e-5;
  * exact scores for bounds.
  */
 export function mayReachTopK(atLo: Float64Array, atHi: Float64Array, k: number): Uint8Array {
-  const n = atLo.length;
-  const order = indicesByKeyDesc(atLo);
-  const keep = mayReachTopKRanked(
-    Float64Array.from(order, (i) => atLo[i]!),
-    Float64Array.from(order, (i) => atHi[i]!),
-    k,
-  );
-  const out = new Uint8Array(n);
-  for (let r = 0; r < n; r++) out[order[r]!] = keep[r]!;
-  return out;
+  return mayReachTopKBounds(atLo, atHi, atLo, atHi, k);
 }
 
 /**

@@ -44,18 +44,21 @@ const part = fc
   .chain((ids) => fc.tuple(...ids.map((id) => fc.array(tx(id), { minLength: 1, maxLength: 40 }))))
   .map((groups) => groups.flat());
 
+/** The aggregator's rows and df for `rows`, against the definition's. */
+function expectDefinition(rows: Tx[]): void {
+  const got: PartFeature[] = [];
+  const aggregator = createFeatureAggregator((row) => got.push(row));
+  for (const r of rows) aggregator.add(r.userId, r.merchantId, r.amount, r.minute);
+  const df = aggregator.finish();
+  const want = naive(rows);
+  expect(got).toEqual(want.features);
+  expect(df).toEqual(want.df);
+}
+
 describe('createFeatureAggregator', () => {
   it("gives every user the SQL aggregation's row and every merchant its df", () => {
     fc.assert(
-      fc.property(part, (rows) => {
-        const got: PartFeature[] = [];
-        const aggregator = createFeatureAggregator((row) => got.push(row));
-        for (const r of rows) aggregator.add(r.userId, r.merchantId, r.amount, r.minute);
-        const df = aggregator.finish();
-        const want = naive(rows);
-        expect(got).toEqual(want.features);
-        expect(df).toEqual(want.df);
-      }),
+      fc.property(part, (rows) => expectDefinition(rows)),
       { numRuns: 300 },
     );
   });
@@ -69,13 +72,7 @@ describe('createFeatureAggregator', () => {
             ? { ...r, merchantId: r.merchantId + shift * 2 ** 30, minute: r.minute * 300 }
             : r,
         );
-        const got: PartFeature[] = [];
-        const aggregator = createFeatureAggregator((row) => got.push(row));
-        for (const r of wide) aggregator.add(r.userId, r.merchantId, r.amount, r.minute);
-        const df = aggregator.finish();
-        const want = naive(wide);
-        expect(got).toEqual(want.features);
-        expect(df).toEqual(want.df);
+        expectDefinition(wide);
       }),
       { numRuns: 200 },
     );
