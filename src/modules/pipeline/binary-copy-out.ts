@@ -14,11 +14,22 @@ import { pipeCopyOut } from './copy.ts';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
-/** One tuple's fields: where each starts in `buf` and its length (−1: NULL). */
+/**
+ * One tuple's fields: where each starts in `buf` and its length (−1: NULL). One object serves
+ * every tuple of a stream (millions, for a prepare part): its arrays are only grown.
+ */
 export class BinaryTuple {
   buf: Buffer = Buffer.alloc(0);
-  readonly start: number[] = [];
-  readonly length: number[] = [];
+  fields = 0;
+  start = new Int32Array(8);
+  length = new Int32Array(8);
+
+  /** Makes room for a tuple of `n` fields. */
+  reserve(n: number): void {
+    if (n <= this.start.length) return;
+    this.start = new Int32Array(n);
+    this.length = new Int32Array(n);
+  }
 
   /** An int8 field, as a number; ids below 2⁵³ are exact. */
   int8(field: number): number {
@@ -58,6 +69,7 @@ export class BinaryTuple {
   }
 
   private at(field: number): number {
+    if (!(field >= 0 && field < this.fields)) throw new RangeError(`no field ${String(field)}`);
     if (this.length[field]! < 0) throw new TypeError(`field ${String(field)} is NULL`);
     return this.start[field]!;
   }
@@ -110,6 +122,7 @@ export async function copyOutBinary(
       }
       let p = pos + 2;
       let complete = true;
+      tuple.reserve(fields);
       for (let f = 0; f < fields; f++) {
         if (buf.length < p + 4) {
           complete = false;
@@ -125,8 +138,7 @@ export async function copyOutBinary(
         }
       }
       if (!complete) return pos;
-      tuple.start.length = fields;
-      tuple.length.length = fields;
+      tuple.fields = fields;
       tuple.buf = buf;
       onTuple(tuple);
       pos = p;
